@@ -1,0 +1,352 @@
+"""The analyzer: text in, the analysis object of `contract.md` out."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from importlib.metadata import PackageNotFoundError, version
+from typing import Protocol
+
+from spacy.tokens import Doc
+
+from nlp.context import ContextRules
+from nlp.errors import BinaryTextError, EmptyTextError, TextTooLongError, UnknownOptionError
+from nlp.lexicon import Lexicon, default_lexicon
+from nlp.pipeline import get_pipeline
+from nlp.recognizers.age import AgeLimitRecognizer
+from nlp.recognizers.base import Candidate, Recognizer
+from nlp.recognizers.lexicon import LexiconRecognizer
+from nlp.recognizers.titles import GenderedTitleRecognizer, PronounRecognizer
+from nlp.schema import (
+    SEVERITY_RANK,
+    Analysis,
+    CandidateTrace,
+    Finding,
+    Kind,
+    Severity,
+    verdict_from_severities,
+)
+from nlp.text import detect_language, html_to_text, neutralise_controls, sentence_language
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_MAX_CHARS = 200_000
+CONTENT_TYPES = ("text/plain", "text/html")
+
+
+def package_version() -> str:
+    """The installed version of the `stagecheck` distribution."""
+    try:
+        return version("stagecheck")
+    except PackageNotFoundError:  # pragma: no cover - running from a bare checkout
+        return "0.0.0"
+
+
+@dataclass
+class Segment:
+    """A run of sentences in one language, processed by that language's pipeline."""
+
+    doc: Doc
+    offset: int
+    lang: str
+
+
+@dataclass
+class PreparedText:
+    """A text ready for the recognizers: the analysed string and its language segments."""
+
+    original: str
+    analysed: str
+    lang: str
+    kind: Kind
+    segments: list[Segment] = field(default_factory=list)
+
+
+@dataclass
+class ModelReview:
+    """What the learned model says about a text's candidates and sentences."""
+
+    risk: float
+    added: list[Candidate] = field(default_factory=list)
+
+
+class CandidateScorer(Protocol):
+    """The learned half of the analyzer (see `models/`): confirms, vetoes and adds."""
+
+    version: str
+
+    def review(self, prepared: PreparedText, candidates: list[Candidate]) -> ModelReview:
+        """Rescore `candidates` in place (kept, score, steps) and propose new ones."""
+        ...
+
+
+class Analyzer:
+    """Analyses vacancies and employers' messages; build once per process and reuse."""
+
+    def __init__(
+        self,
+        lexicon: Lexicon | None = None,
+        scorer: CandidateScorer | None = None,
+        max_chars: int = DEFAULT_MAX_CHARS,
+    ) -> None:
+        self.lexicon = lexicon or default_lexicon()
+        self.scorer = scorer
+        self.max_chars = max_chars
+        self._recognizers: dict[str, list[Recognizer]] = {}
+        self._context: dict[str, ContextRules] = {}
+        for lang in ("nl", "en"):
+            nlp = get_pipeline(lang)
+            titles = self.lexicon.titles[lang]
+            self._recognizers[lang] = [
+                LexiconRecognizer(nlp, self.lexicon.entries(lang)),
+                AgeLimitRecognizer(lang),
+                GenderedTitleRecognizer(lang, titles),
+                PronounRecognizer(lang, titles),
+            ]
+            self._context[lang] = ContextRules(nlp, self.lexicon.context[lang])
+        digest = hashlib.sha256(self.lexicon.digest.encode())
+        if scorer is not None:
+            digest.update(scorer.version.encode())
+        self.model_version = f"{package_version()}+{digest.hexdigest()[:7]}"
+
+    # -- input -----------------------------------------------------------------------------
+
+    def prepare(
+        self,
+        text: str,
+        kind: str | Kind = Kind.VACANCY,
+        lang: str | None = None,
+        content_type: str = "text/plain",
+    ) -> PreparedText:
+        """Validate the input and turn it into language segments; raise InputError subclasses."""
+        if not isinstance(text, str):
+            raise UnknownOptionError("text must be a string")
+        try:
+            kind = Kind(kind)
+        except ValueError as exc:
+            raise UnknownOptionError(
+                f"unknown kind {kind!r}; use 'vacancy' or 'rejection'"
+            ) from exc
+        if lang not in (None, "auto", "nl", "en"):
+            raise UnknownOptionError(f"unknown lang {lang!r}; use 'auto', 'nl' or 'en'")
+        if content_type not in CONTENT_TYPES:
+            raise UnknownOptionError(
+                f"unknown content type {content_type!r}; use 'text/plain' or 'text/html'"
+            )
+        if "\x00" in text:
+            raise BinaryTextError("text contains NUL bytes; send the text, not a binary file")
+        if len(text) > self.max_chars:
+            raise TextTooLongError(len(text), self.max_chars)
+        original = html_to_text(text) if content_type == "text/html" else text
+        if not original.strip():
+            raise EmptyTextError(
+                "text is empty" if not text.strip() else "the HTML holds no visible text"
+            )
+        analysed = neutralise_controls(original)
+        doc_lang = lang if lang in ("nl", "en") else detect_language(analysed)
+        prepared = PreparedText(original=original, analysed=analysed, lang=doc_lang, kind=kind)
+        prepared.segments = self._segments(analysed, doc_lang, fixed=lang in ("nl", "en"))
+        return prepared
+
+    def _segments(self, text: str, doc_lang: str, fixed: bool) -> list[Segment]:
+        doc = get_pipeline(doc_lang)(text)
+        return self._split_languages(doc, doc_lang, fixed)
+
+    def _split_languages(self, doc: Doc, doc_lang: str, fixed: bool) -> list[Segment]:
+        if fixed:
+            return [Segment(doc, 0, doc_lang)]
+        runs: list[tuple[int, int, str]] = []
+        for sent in doc.sents:
+            lang = sentence_language(sent.text, doc_lang)
+            if runs and runs[-1][2] == lang:
+                runs[-1] = (runs[-1][0], sent.end_char, lang)
+            else:
+                runs.append((sent.start_char, sent.end_char, lang))
+        if len(runs) <= 1 or all(r[2] == doc_lang for r in runs):
+            return [Segment(doc, 0, doc_lang)]
+        text = doc.text
+        segments = []
+        for start, end, lang in runs:
+            segments.append(Segment(get_pipeline(lang)(text[start:end]), start, lang))
+        return segments
+
+    # -- analysis --------------------------------------------------------------------------
+
+    def analyze(
+        self,
+        text: str,
+        kind: str | Kind = Kind.VACANCY,
+        lang: str | None = None,
+        content_type: str = "text/plain",
+        id: str | None = None,
+        explain: bool = False,
+    ) -> Analysis:
+        """Analyse one text and return the contract's analysis object."""
+        prepared = self.prepare(text, kind, lang, content_type)
+        return self.analyze_prepared(
+            prepared, id=id, explain=explain, html=content_type == "text/html"
+        )
+
+    def analyze_many(
+        self, items: Iterable[dict[str, object]], batch_size: int = 64
+    ) -> Iterator[Analysis | Exception]:
+        """Analyse many texts in order; yields an Analysis or the InputError of each item."""
+        for item in items:
+            try:
+                yield self.analyze(
+                    str(item.get("text", "")) if item.get("text") is not None else "",
+                    kind=str(item.get("kind") or "vacancy"),
+                    lang=item.get("lang"),  # type: ignore[arg-type]
+                    content_type=str(item.get("content_type") or "text/plain"),
+                    id=None if item.get("id") is None else str(item.get("id")),
+                )
+            except Exception as exc:
+                yield exc
+
+    def candidates(self, prepared: PreparedText) -> list[Candidate]:
+        """Every candidate of the rules, with context decisions, offsets into the text."""
+        found: list[Candidate] = []
+        for segment in prepared.segments:
+            seg_candidates: list[Candidate] = []
+            for recognizer in self._recognizers[segment.lang]:
+                seg_candidates.extend(recognizer.analyze(segment.doc, prepared.kind))
+            self._context[segment.lang].apply(segment.doc, seg_candidates)
+            found.extend(c.shifted(segment.offset) for c in seg_candidates)
+        return found
+
+    def analyze_prepared(
+        self,
+        prepared: PreparedText,
+        id: str | None = None,
+        explain: bool = False,
+        html: bool = False,
+    ) -> Analysis:
+        """Run recognizers, context, the model and the verdict on a prepared text."""
+        candidates = self.candidates(prepared)
+        review = self.scorer.review(prepared, candidates) if self.scorer is not None else None
+        if review is not None:
+            candidates.extend(review.added)
+        chosen = _resolve_overlaps([c for c in candidates if c.kept])
+        findings = [self._finding(prepared, c) for c in chosen]
+        findings.sort(key=lambda f: (f.start, f.end))
+        severities = [f.severity for f in findings]
+        verdict = verdict_from_severities(severities)
+        rule_risk = 1.0
+        for f in findings:
+            if f.severity is not Severity.ADVISORY:
+                rule_risk *= 1.0 - f.score
+        risk = 1.0 - rule_risk if any(s is not Severity.ADVISORY for s in severities) else 0.02
+        if review is not None:
+            risk = max(risk, review.risk) if findings else min(review.risk, 0.49)
+        trace = None
+        if explain:
+            trace = [
+                CandidateTrace(
+                    rule_id=c.rule_id,
+                    ground=c.ground,
+                    severity=c.severity,
+                    start=c.start,
+                    end=c.end,
+                    quote=prepared.original[c.start : c.end],
+                    kept=c.kept and c in chosen,
+                    steps=list(c.steps),
+                )
+                for c in sorted(candidates, key=lambda c: (c.start, c.end))
+            ]
+        return Analysis(
+            id=id,
+            kind=prepared.kind,
+            lang=prepared.lang,
+            verdict=verdict,
+            risk=round(min(max(risk, 0.0), 1.0), 4),
+            findings=findings,
+            model_version=self.model_version,
+            text=prepared.original if html else None,
+            trace=trace,
+        )
+
+    def _finding(self, prepared: PreparedText, candidate: Candidate) -> Finding:
+        info = self.lexicon.grounds[candidate.ground]
+        lang = prepared.lang
+        explanation = info.explanation.get(lang)
+        suggestion: str | None = info.suggestion.get(lang)
+        legal_basis = info.legal_basis
+        try:
+            _, entry = self.lexicon.entry(candidate.rule_id)
+        except KeyError:
+            entry = None
+        if entry is not None:
+            if entry.explanation is not None:
+                explanation = entry.explanation.get(lang)
+            if entry.suggestion is not None:
+                suggestion = entry.suggestion.get(lang)
+            if entry.legal_basis:
+                legal_basis = entry.legal_basis
+        elif candidate.severity is Severity.ADVISORY and candidate.ground.value == "gender":
+            explanation, suggestion = _advisory_wording(candidate.rule_id, lang)
+        return Finding(
+            ground=candidate.ground,
+            severity=candidate.severity,
+            start=candidate.start,
+            end=candidate.end,
+            quote=prepared.original[candidate.start : candidate.end],
+            score=round(candidate.score, 4),
+            source=candidate.source,
+            explanation=explanation,
+            legal_basis=legal_basis,
+            suggestion=suggestion,
+            rule_id=candidate.rule_id,
+        )
+
+
+def _advisory_wording(rule_id: str, lang: str) -> tuple[str, str]:
+    if rule_id.endswith("male-pronoun-only"):
+        if lang == "en":
+            return (
+                "The text refers to the intern only as 'he'. That is not discriminatory, "
+                "but it may make women and non-binary students feel the post is not for them.",
+                "Address the reader as 'you', or write 'he or she' / 'they'.",
+            )
+        return (
+            "De tekst spreekt over de stagiair alleen als 'hij'. Dat is geen discriminatie, "
+            "maar vrouwen en non-binaire studenten voelen zich mogelijk niet aangesproken.",
+            "Spreek de lezer aan met 'je', of schrijf 'hij of zij'.",
+        )
+    if lang == "en":
+        return (
+            "This job title has a male form. Many people read it as meant for men only.",
+            "Use a neutral title and add (m/f/x).",
+        )
+    return (
+        "Deze functienaam heeft een mannelijke vorm. Veel mensen lezen die als alleen voor "
+        "mannen bedoeld.",
+        "Gebruik een neutrale functienaam en voeg (m/v/x) toe.",
+    )
+
+
+def _resolve_overlaps(candidates: list[Candidate]) -> list[Candidate]:
+    """One phrase gets one finding: the most severe, then the longest, then the surest."""
+    ordered = sorted(
+        candidates,
+        key=lambda c: (-SEVERITY_RANK[c.severity], -(c.end - c.start), -c.score, c.start),
+    )
+    chosen: list[Candidate] = []
+    for candidate in ordered:
+        clash = False
+        for other in chosen:
+            overlaps = candidate.start < other.end and other.start < candidate.end
+            if not overlaps:
+                continue
+            same_span = (candidate.start, candidate.end) == (other.start, other.end)
+            if other.ground == candidate.ground or same_span:
+                clash = True
+                break
+            # A phrase inside another finding's phrase adds nothing an officer can act on.
+            if other.start <= candidate.start and candidate.end <= other.end:
+                clash = True
+                break
+        if not clash:
+            chosen.append(candidate)
+    return chosen

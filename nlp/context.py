@@ -1,0 +1,140 @@
+"""Context rules: drop candidates that stand in an inclusive statement, under a negation
+that reverses them, in a description of clients, or beside an objective justification.
+
+The cues are data (`lexicons/<lang>/context.yml`); an entry's `context` policy says which
+kinds may drop it. Every decision is recorded on the candidate for the `explain` trace.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from spacy.language import Language
+from spacy.matcher import PhraseMatcher
+from spacy.tokens import Doc, Span
+
+from nlp.lexicon import ContextCues
+from nlp.recognizers.base import Candidate
+from nlp.schema import TraceStep
+
+_WIDE_JUSTIFICATIONS = {"age_minimum", "safety_rule", "preference_policy", "religious_institution"}
+
+
+@dataclass(frozen=True)
+class _Cue:
+    kind: str
+    start: int
+    end: int
+    text: str
+
+
+class ContextRules:
+    """Applies one language's context cues to candidates found in a Doc."""
+
+    def __init__(self, nlp: Language, cues: ContextCues) -> None:
+        self.cues = cues
+        self._matcher = PhraseMatcher(nlp.vocab, attr="LEMMA")
+        groups: dict[str, list[str]] = {
+            "inclusive": cues.inclusive,
+            "negation_before": cues.negation_before,
+            "negation_after": cues.negation_after,
+            "description": cues.description,
+            "break": cues.clause_breaks,
+        }
+        for name, phrases in cues.justification.items():
+            groups[f"justification:{name}"] = phrases
+        for name, phrases in groups.items():
+            self._matcher.add(name, list(nlp.pipe(phrases)))
+
+    def _find_cues(self, doc: Doc) -> list[_Cue]:
+        strings = doc.vocab.strings
+        return [
+            _Cue(strings[match_id], start, end, doc[start:end].text)
+            for match_id, start, end in self._matcher(doc)
+        ]
+
+    def apply(self, doc: Doc, candidates: list[Candidate]) -> None:
+        """Mark candidates as dropped (kept=False) where their context says so."""
+        if not candidates:
+            return
+        cues = self._find_cues(doc)
+        breaks = sorted(c.start for c in cues if c.kind == "break")
+        for candidate in candidates:
+            span = doc.char_span(candidate.start, candidate.end, alignment_mode="expand")
+            if span is None or len(span) == 0:
+                continue
+            reason = self._reason(doc, span, candidate, cues, breaks)
+            if reason is not None:
+                candidate.kept = False
+                candidate.steps.append(
+                    TraceStep(
+                        step="context",
+                        detail=f"dropped: {reason}",
+                        score_before=candidate.score,
+                        score_after=0.0,
+                    )
+                )
+            else:
+                candidate.steps.append(
+                    TraceStep(
+                        step="context",
+                        detail="kept: no inclusive, negation, description "
+                        "or justification cue applies",
+                        score_before=candidate.score,
+                        score_after=candidate.score,
+                    )
+                )
+
+    def _reason(
+        self, doc: Doc, span: Span, candidate: Candidate, cues: list[_Cue], breaks: list[int]
+    ) -> str | None:
+        policy = candidate.policy
+        sent = span.sent
+        clause_start = max([b for b in breaks if sent.start <= b <= span.start] + [sent.start])
+        clause_end = min([b for b in breaks if span.end <= b < sent.end] + [sent.end])
+        inside = lambda cue: cue.start < span.end and span.start < cue.end  # noqa: E731
+        for cue in cues:
+            if inside(cue):
+                continue
+            in_clause = clause_start <= cue.start and cue.end <= clause_end
+            if cue.kind == "inclusive" and policy.inclusive and in_clause:
+                return f"inclusive statement {cue.text!r} in the same sentence"
+            negates = policy.negation and in_clause
+            window = self.cues.negation_window
+            if (
+                negates
+                and cue.kind == "negation_before"
+                and span.start - window <= cue.end <= span.start
+            ):
+                return f"negation {cue.text!r} before it"
+            if (
+                negates
+                and cue.kind == "negation_after"
+                and span.end <= cue.start <= span.end + window
+            ):
+                return f"negation {cue.text!r} after it"
+            if cue.kind == "description" and policy.description and in_clause:
+                window = self.cues.description_window
+                if (
+                    span.start - window <= cue.end <= span.start
+                    or span.end <= cue.start <= span.end + window
+                ):
+                    return f"describes clients or the company ({cue.text!r}), not the intern"
+            if cue.kind.startswith("justification:"):
+                name = cue.kind.split(":", 1)[1]
+                if name not in policy.justification:
+                    continue
+                if _near_sentence(doc, sent, cue, wide=name in _WIDE_JUSTIFICATIONS):
+                    return f"objective justification ({name.replace('_', ' ')}: {cue.text!r})"
+        return None
+
+
+def _near_sentence(doc: Doc, sent: Span, cue: _Cue, wide: bool) -> bool:
+    """Whether a cue stands in the sentence, or (wide) in the one before or after it."""
+    if sent.start <= cue.start < sent.end:
+        return True
+    if not wide:
+        return False
+    before = doc[sent.start - 1].sent if sent.start > 0 else None
+    after = doc[sent.end].sent if sent.end < len(doc) else None
+    return any(s is not None and s.start <= cue.start < s.end for s in (before, after))

@@ -1,0 +1,220 @@
+"""Numeric age limits, which need a comparison that lexicon data cannot express.
+
+"max. 21 jaar", "tussen de 18 en 23", "25 jaar of jonger" exclude by age (explicit);
+a maximum number of years of experience excludes in effect (implicit); a minimum age is
+lawful with its reason ("18+ vanwege alcohol") and dropped by the context rules then.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from spacy.tokens import Doc
+
+from nlp.lexicon import ContextPolicy
+from nlp.recognizers.base import BASE_SCORE, Candidate
+from nlp.schema import Ground, Kind, Severity, TraceStep
+
+N = r"(?P<n>\d{1,2})"
+M = r"(?P<m>\d{1,2})"
+DASH = r"\s*(?:-|–|—|tot(?:\s+en\s+met)?|t/m|t\.m\.|en|to|and)\s*"
+
+_NL_YR = r"(?:jaar|jr\.?|jarigen?|jarige)(?:\s+oud)?"
+_EN_YR = r"(?:years?|yrs?\.?|y/o|y\.o\.)(?:\s+old)?"
+
+
+@dataclass(frozen=True)
+class _AgeRule:
+    name: str
+    regex: re.Pattern[str]
+    kind: str  # "max", "min", "range", "experience", "cmp" (below N: max if N > 18 else min)
+
+
+def _rules(lang: str) -> list[_AgeRule]:
+    yr = _NL_YR if lang == "nl" else _EN_YR
+    flags = re.IGNORECASE
+    if lang == "nl":
+        specs = [
+            (
+                "max-ervaring",
+                rf"\b(?:max(?:imaal|imum)?\.?|hooguit|niet\s+meer\s+dan|ten\s+hoogste)\s*{N}\s*(?:jaar|jr\.?)\s+(?:aan\s+)?(?:relevante\s+)?(?:werk)?ervaring",
+                "experience",
+            ),
+            ("range", rf"\b(?:tussen\s+(?:de\s+)?)?{N}{DASH}{M}\s*{yr}", "range"),
+            (
+                "range-leeftijd",
+                rf"\b(?:leeftijd(?:sgrens)?|je\s+bent|ben\s+je|bent\s+u|leeftijdscategorie|leeftijd\s+tussen)\s*[:=]?\s*(?:tussen\s+(?:de\s+)?)?{N}{DASH}{M}\b",
+                "range",
+            ),
+            (
+                "max",
+                rf"\b(?:max(?:imaal|imum)?\.?|hooguit|ten\s+hoogste|tot(?:\s+en\s+met)?|t/m|niet\s+ouder\s+dan|uiterlijk|maximale\s+leeftijd(?:\s+van)?|leeftijd\s*(?:max(?:imaal)?\.?|tot)?\s*[:=]?)\s*{N}\s*-?\s*{yr}",
+                "max",
+            ),
+            (
+                "max-leeftijd",
+                rf"\b(?:maximale\s+leeftijd|leeftijdsgrens|leeftijd\s+max(?:imaal)?\.?|max(?:imale)?\.?\s+leeftijd)\s*(?:is|van|:)?\s*{N}\b",
+                "max",
+            ),
+            ("of-jonger", rf"\b{N}\s*(?:{yr})?\s*(?:of|en)\s+jonger\b", "max"),
+            ("jonger-dan", rf"\b(?:jonger\s+dan|onder\s+de|beneden\s+de)\s*{N}\s*(?:{yr})?", "cmp"),
+            (
+                "min",
+                rf"\b(?:min(?:imaal|imum)?\.?|vanaf|ten\s+minste|tenminste|minstens|ouder\s+dan|boven\s+de|minimumleeftijd(?:\s+van)?|minimale\s+leeftijd(?:\s+van)?)\s*{N}\s*-?\s*(?:{yr}|\+)",
+                "min",
+            ),
+            ("of-ouder", rf"\b{N}\s*(?:{yr})?\s*(?:of|en)\s+ouder\b", "min"),
+            ("plus", rf"(?<![\d.,])\b{N}\s?\+(?!\d)(?:\s*(?:ers?|'ers))?", "min"),
+        ]
+    else:
+        specs = [
+            (
+                "max-experience",
+                rf"\b(?:max(?:imum)?\.?|up\s+to|no\s+more\s+than|not\s+more\s+than|at\s+most)\s*(?:of\s+)?{N}\s*(?:years?|yrs?\.?)\s+(?:of\s+)?(?:relevant\s+|work\s+|professional\s+)?experience",
+                "experience",
+            ),
+            (
+                "range",
+                rf"\b(?:aged\s+|between\s+(?:the\s+ages\s+of\s+)?)?{N}{DASH}{M}\s*{yr}",
+                "range",
+            ),
+            (
+                "range-aged",
+                rf"\b(?:aged|ages|age\s+range|age(?:\s+between)?|between\s+the\s+ages\s+of)\s*[:=]?\s*(?:between\s+)?{N}{DASH}{M}\b",
+                "range",
+            ),
+            (
+                "max",
+                rf"\b(?:max(?:imum)?\.?|up\s+to|no\s+older\s+than|not\s+older\s+than|at\s+most|max(?:imum)?\s+age(?:\s+of)?|age\s*(?:limit)?\s*[:=]?\s*max(?:imum)?\.?)\s*{N}\s*-?\s*{yr}",
+                "max",
+            ),
+            (
+                "max-age",
+                rf"\b(?:max(?:imum)?\.?\s+age|age\s+limit|upper\s+age\s+limit)\s*(?:is|of|:)?\s*{N}\b",
+                "max",
+            ),
+            ("or-younger", rf"\b{N}\s*(?:{yr})?\s*or\s+younger\b", "max"),
+            (
+                "under",
+                rf"\b(?:under|below|younger\s+than|less\s+than)\s*(?:the\s+age\s+of\s+)?{N}(?:\s*{yr})?\b",
+                "cmp",
+            ),
+            (
+                "min",
+                rf"\b(?:min(?:imum)?\.?(?:\s+age)?(?:\s+of)?|at\s+least|over|older\s+than|from)\s*(?:the\s+age\s+of\s+)?{N}\s*-?\s*(?:{yr}|\+)",
+                "min",
+            ),
+            ("or-older", rf"\b{N}\s*(?:{yr})?\s*(?:or|and)\s+(?:older|over|above)\b", "min"),
+            ("plus", rf"(?<![\d.,])\b{N}\s?\+(?!\d)(?:\s*(?:ers?|'ers))?", "min"),
+        ]
+    return [_AgeRule(name, re.compile(rx, flags), kind) for name, rx, kind in specs]
+
+
+_MAX_POLICY = ContextPolicy(inclusive=True, negation=False, description=True, justification=[])
+_MIN_POLICY = ContextPolicy(
+    inclusive=True, negation=False, description=True, justification=["age_minimum"]
+)
+_EXPERIENCE_POLICY = ContextPolicy(
+    inclusive=True, negation=True, description=False, justification=[]
+)
+
+_YOUNGEST_STUDENT = 15  # below this a number is a client's age or a duration, not a limit
+_OLDEST_PLAUSIBLE = 70
+
+
+class AgeLimitRecognizer:
+    """Finds numeric age limits and maximum years of experience."""
+
+    name = "age-limit"
+
+    def __init__(self, lang: str) -> None:
+        self.lang = lang
+        self._rules = _rules(lang)
+
+    def analyze(self, doc: Doc, kind: Kind) -> list[Candidate]:
+        """Candidates for every numeric age limit in the text."""
+        text = doc.text
+        taken: list[tuple[int, int]] = []
+        candidates: list[Candidate] = []
+        for rule in self._rules:
+            for match in rule.regex.finditer(text):
+                start, end = match.span()
+                while end > start and text[end - 1] in " \t\n":
+                    end -= 1
+                if any(s < end and start < e for s, e in taken):
+                    continue
+                # A matched span is taken even when judged lawful, so that "van 4 tot 12
+                # jaar" is not read again as "tot 12 jaar".
+                taken.append((start, end))
+                candidate = self._judge(rule, match, start, end)
+                if candidate is not None:
+                    candidates.append(candidate)
+        return candidates
+
+    def _judge(
+        self, rule: _AgeRule, match: re.Match[str], start: int, end: int
+    ) -> Candidate | None:
+        groups = match.groupdict()
+        low = int(groups["n"])
+        high = int(groups["m"]) if groups.get("m") else None
+        if rule.kind == "experience":
+            if low > 10:
+                return None
+            return self._candidate(
+                rule,
+                start,
+                end,
+                Severity.IMPLICIT,
+                _EXPERIENCE_POLICY,
+                f"maximum of {low} years of experience",
+            )
+        if rule.kind == "range":
+            if high is None or high <= low or high > _OLDEST_PLAUSIBLE:
+                return None
+            if low < _YOUNGEST_STUDENT:
+                return None  # "kinderen van 4 tot 12 jaar": the clients, not the intern
+            return self._candidate(
+                rule, start, end, Severity.EXPLICIT, _MAX_POLICY, f"age range {low}-{high}"
+            )
+        if low < _YOUNGEST_STUDENT or low > _OLDEST_PLAUSIBLE:
+            return None
+        kind = rule.kind
+        if kind == "cmp":
+            kind = "max" if low > 18 else "min"
+        if kind == "max":
+            return self._candidate(
+                rule, start, end, Severity.EXPLICIT, _MAX_POLICY, f"maximum age {low}"
+            )
+        # A minimum age: above 18 it excludes young students outright; up to 18 it is
+        # lawful with a reason (alcohol, night shifts) and otherwise worth a question.
+        severity = Severity.EXPLICIT if low > 18 else Severity.IMPLICIT
+        if low <= 16:
+            return None
+        return self._candidate(rule, start, end, severity, _MIN_POLICY, f"minimum age {low}")
+
+    def _candidate(
+        self,
+        rule: _AgeRule,
+        start: int,
+        end: int,
+        severity: Severity,
+        policy: ContextPolicy,
+        what: str,
+    ) -> Candidate:
+        score = BASE_SCORE[severity]
+        return Candidate(
+            start=start,
+            end=end,
+            ground=Ground.AGE,
+            severity=severity,
+            rule_id=f"{self.lang}.age.numeric-{rule.name}",
+            lang=self.lang,
+            score=score,
+            policy=policy,
+            steps=[
+                TraceStep(
+                    step="match", detail=f"age-limit rule {rule.name!r}: {what}", score_after=score
+                )
+            ],
+        )

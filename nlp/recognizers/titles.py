@@ -1,0 +1,129 @@
+"""Gendered job titles and "hij"-only vacancies: lists are data, the checks are code.
+
+A female form ("gastvrouw", "receptioniste", "hostess") without a neutral marker such as
+"(m/v/x)" is an implicit gender finding; a "-man" form is advisory, since Dutch often
+uses it generically. A vacancy that speaks of the intern only as "hij" gets an advisory.
+"""
+
+from __future__ import annotations
+
+import re
+
+from spacy.tokens import Doc
+
+from nlp.lexicon import ContextPolicy, GenderedTitles
+from nlp.recognizers.base import BASE_SCORE, Candidate
+from nlp.schema import Ground, Kind, Severity, TraceStep
+
+_SELECTING = re.compile(
+    r"\b(zoek\w*|gezocht|nodig|wil(?:len)?|liever|aannemen|looking|seeking|need(?:ed)?|want(?:ed)?|hire|hiring|prefer\w*)\b",
+    re.IGNORECASE,
+)
+_TITLE_POLICY = ContextPolicy(inclusive=True, negation=True, description=False, justification=[])
+
+
+def _marker_regex(markers: list[str]) -> re.Pattern[str]:
+    alternatives = sorted((re.escape(m) for m in markers), key=len, reverse=True)
+    return re.compile(r"(?<![\w/])(?:" + "|".join(alternatives) + r")(?![\w])", re.IGNORECASE)
+
+
+class GenderedTitleRecognizer:
+    """Finds job titles in one sex's form that are not balanced by a neutral marker."""
+
+    name = "gendered-title"
+
+    def __init__(self, lang: str, titles: GenderedTitles) -> None:
+        self.lang = lang
+        self._feminine = {t.lower() for t in titles.feminine}
+        self._masculine = {t.lower() for t in titles.masculine}
+        self._multiword = [t.lower() for t in titles.feminine + titles.masculine if " " in t]
+        self._neutral = _marker_regex(titles.neutral_markers)
+
+    def analyze(self, doc: Doc, kind: Kind) -> list[Candidate]:
+        """Candidates for gendered titles in vacancies, and in messages that select."""
+        head = doc.text[:300]
+        if self._neutral.search(head):
+            return []
+        candidates = []
+        for token in doc:
+            lower = token.lower_
+            if lower not in self._feminine and lower not in self._masculine:
+                continue
+            nxt = doc[token.i + 1] if token.i + 1 < len(doc) else None
+            if nxt is not None and nxt.text.startswith(("(", "/")):
+                continue  # "stagiair(e)", "gastvrouw/-heer", "(m/v)"
+            prev = doc[token.i - 1] if token.i > 0 else None
+            if prev is not None and prev.text.endswith("/"):
+                continue
+            sent = token.sent
+            if self._neutral.search(sent.text):
+                continue
+            if kind is Kind.REJECTION and not _SELECTING.search(sent.text):
+                continue
+            severity = Severity.IMPLICIT if lower in self._feminine else Severity.ADVISORY
+            score = BASE_SCORE[severity]
+            candidates.append(
+                Candidate(
+                    start=token.idx,
+                    end=token.idx + len(token.text),
+                    ground=Ground.GENDER,
+                    severity=severity,
+                    rule_id=f"{self.lang}.gender.{'female' if severity is Severity.IMPLICIT else 'male'}-title",
+                    lang=self.lang,
+                    score=score,
+                    policy=_TITLE_POLICY,
+                    steps=[
+                        TraceStep(
+                            step="match",
+                            detail=f"gendered job title {token.text!r} without (m/v/x)",
+                            score_after=score,
+                        )
+                    ],
+                )
+            )
+        return candidates
+
+
+class PronounRecognizer:
+    """Advises when a vacancy refers to the intern only with a male pronoun."""
+
+    name = "male-pronoun"
+
+    def __init__(self, lang: str, titles: GenderedTitles) -> None:
+        self.lang = lang
+        self._male = {p.lower() for p in titles.subject_pronouns}
+        self._inclusive = {p.lower() for p in titles.inclusive_pronouns}
+        self._persons = {p.lower() for p in titles.person_nouns}
+
+    def analyze(self, doc: Doc, kind: Kind) -> list[Candidate]:
+        """One advisory candidate at the first male pronoun of a "hij"-only vacancy."""
+        if kind is not Kind.VACANCY:
+            return []
+        lowers = [t.lower_ for t in doc]
+        if any(w in self._inclusive for w in lowers):
+            return []
+        if not any(t.lemma_ in self._persons or t.lower_ in self._persons for t in doc):
+            return []
+        first = next((t for t in doc if t.lower_ in self._male), None)
+        if first is None:
+            return []
+        score = BASE_SCORE[Severity.ADVISORY]
+        return [
+            Candidate(
+                start=first.idx,
+                end=first.idx + len(first.text),
+                ground=Ground.GENDER,
+                severity=Severity.ADVISORY,
+                rule_id=f"{self.lang}.gender.male-pronoun-only",
+                lang=self.lang,
+                score=score,
+                policy=ContextPolicy(inclusive=False, negation=False),
+                steps=[
+                    TraceStep(
+                        step="match",
+                        detail="the vacancy refers to the intern only with a male pronoun",
+                        score_after=score,
+                    )
+                ],
+            )
+        ]

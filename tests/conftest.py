@@ -1,0 +1,14 @@
+"""Shared fixtures: the analyzer is built once per test session."""
+
+from __future__ import annotations
+
+import pytest
+
+from nlp.analyzer import Analyzer
+from nlp.lexicon import default_lexicon
+
+
+@pytest.fixture(scope="session")
+def rules() -> Analyzer:
+    """The rule-based analyzer (lexicons and context, no model)."""
+    return Analyzer(default_lexicon())

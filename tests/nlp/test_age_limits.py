@@ -1,0 +1,46 @@
+"""Numeric age limits: the comparisons lexicon data cannot express."""
+
+from __future__ import annotations
+
+import pytest
+
+from nlp.analyzer import Analyzer
+
+AGE_TABLE = [
+    # text, expected quote, severity (None: no age finding)
+    ("Wij zoeken een stagiair van max. 22 jaar.", "max. 22 jaar", "explicit"),
+    ("Leeftijd: 16-19 jaar.", "16-19 jaar", "explicit"),
+    ("Je bent tussen de 18 en 23 jaar oud.", "tussen de 18 en 23 jaar oud", "explicit"),
+    ("Je bent niet ouder dan 25 jr.", "niet ouder dan 25 jr.", "explicit"),
+    ("Kandidaten van 25 jaar of jonger kunnen reageren.", "25 jaar of jonger", "explicit"),
+    ("Je hebt maximaal 3 jaar werkervaring.", "maximaal 3 jaar werkervaring", "implicit"),
+    ("Je bent 18+.", "18+", "implicit"),
+    ("Minimaal 21 jaar.", "Minimaal 21 jaar", "explicit"),
+    ("Applicants must be aged 18-25.", "aged 18-25", "explicit"),
+    ("You are no older than 24 years.", "no older than 24 years", "explicit"),
+    ("Max 2 years of experience.", "Max 2 years of experience", "implicit"),
+    # lawful or not an age limit at all
+    ("Je bent minimaal 18 jaar vanwege het schenken van alcohol.", None, None),
+    ("Vanwege nachtdiensten ben je 18 jaar of ouder.", None, None),
+    ("We werken met jongeren van 12 tot 23 jaar.", None, None),
+    ("In de bso vangen we kinderen van 4 tot 12 jaar op.", None, None),
+    ("Onze klanten zijn vaak 65+.", None, None),
+    ("Je hebt minimaal 2 jaar ervaring met Excel.", None, None),
+    ("Het bedrijf bestaat al 25 jaar.", None, None),
+    ("De stage duurt maximaal 1 jaar.", None, None),
+    ("You must be 18 or older because you will serve alcohol.", None, None),
+    ("Werktijden van 9 tot 17 uur.", None, None),
+    ("Leeftijd speelt geen rol: of je nu 17 of 45 bent, je bent welkom.", None, None),
+]
+
+
+@pytest.mark.parametrize(("text", "quote", "severity"), AGE_TABLE)
+def test_numeric_age_limits(
+    rules: Analyzer, text: str, quote: str | None, severity: str | None
+) -> None:
+    result = rules.analyze(text)
+    age = [f for f in result.findings if f.ground == "age" and f.rule_id and "numeric" in f.rule_id]
+    if quote is None:
+        assert age == [], [f.quote for f in age]
+    else:
+        assert [(f.quote, f.severity.value) for f in age] == [(quote, severity)]
