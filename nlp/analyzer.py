@@ -62,6 +62,16 @@ class PreparedText:
     lang: str
     kind: Kind
     segments: list[Segment] = field(default_factory=list)
+    cues: list[tuple[int, int, str]] = field(default_factory=list)
+
+    def sentences(self) -> list[tuple[int, int]]:
+        """Character spans of the sentences, in order, across all segments."""
+        spans = []
+        for segment in self.segments:
+            for sent in segment.doc.sents:
+                if sent.text.strip():
+                    spans.append((segment.offset + sent.start_char, segment.offset + sent.end_char))
+        return spans
 
 
 @dataclass
@@ -208,11 +218,15 @@ class Analyzer:
     def candidates(self, prepared: PreparedText) -> list[Candidate]:
         """Every candidate of the rules, with context decisions, offsets into the text."""
         found: list[Candidate] = []
+        prepared.cues.clear()
         for segment in prepared.segments:
             seg_candidates: list[Candidate] = []
             for recognizer in self._recognizers[segment.lang]:
                 seg_candidates.extend(recognizer.analyze(segment.doc, prepared.kind))
-            self._context[segment.lang].apply(segment.doc, seg_candidates)
+            cues = self._context[segment.lang].apply(segment.doc, seg_candidates)
+            prepared.cues.extend(
+                (segment.offset + start, segment.offset + end, kind) for start, end, kind in cues
+            )
             found.extend(c.shifted(segment.offset) for c in seg_candidates)
         return found
 

@@ -53,11 +53,15 @@ class ContextRules:
             for match_id, start, end in self._matcher(doc)
         ]
 
-    def apply(self, doc: Doc, candidates: list[Candidate]) -> None:
-        """Mark candidates as dropped (kept=False) where their context says so."""
-        if not candidates:
-            return
+    def apply(self, doc: Doc, candidates: list[Candidate]) -> list[tuple[int, int, str]]:
+        """Mark candidates as dropped (kept=False) where their context says so.
+
+        Returns every cue found in the Doc as (start char, end char, kind), for the model.
+        """
         cues = self._find_cues(doc)
+        found = [(doc[c.start].idx, doc[c.end - 1].idx + len(doc[c.end - 1]), c.kind) for c in cues]
+        if not candidates:
+            return found
         breaks = sorted(c.start for c in cues if c.kind == "break")
         for candidate in candidates:
             span = doc.char_span(candidate.start, candidate.end, alignment_mode="expand")
@@ -84,6 +88,7 @@ class ContextRules:
                         score_after=candidate.score,
                     )
                 )
+        return found
 
     def _reason(
         self, doc: Doc, span: Span, candidate: Candidate, cues: list[_Cue], breaks: list[int]

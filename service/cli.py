@@ -202,11 +202,12 @@ def make_parser() -> argparse.ArgumentParser:
 
 
 def _add_model_commands(sub: Any) -> None:
-    try:
-        from service.cli_model import add_model_commands
-    except ImportError:  # pragma: no cover - during bootstrap
-        return
+    """Subcommands that live beside their subject: the model's and the service's."""
+    from service.cli_model import add_model_commands
+    from service.cli_service import add_service_commands
+
     add_model_commands(sub)
+    add_service_commands(sub)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

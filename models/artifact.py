@@ -1,0 +1,131 @@
+"""The persisted model: written atomically, stamped, and refused when incompatible."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import platform
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import joblib
+import numpy
+import scipy
+import sklearn
+
+from nlp.errors import StagecheckError
+
+FORMAT_VERSION = 1
+ARTIFACT_DIR = Path(__file__).resolve().parent / "artifacts"
+DEFAULT_PATH = ARTIFACT_DIR / "stagecheck-model.joblib"
+
+
+class ModelError(StagecheckError):
+    """The model artefact cannot be used."""
+
+    code = "model-error"
+
+
+class ModelMissingError(ModelError):
+    """No artefact at the expected path."""
+
+    code = "model-missing"
+
+
+class ModelCorruptError(ModelError):
+    """The file exists but is not a readable Stagecheck artefact."""
+
+    code = "model-corrupt"
+
+
+class ModelIncompatibleError(ModelError):
+    """The artefact was made by another format, library or lexicon version."""
+
+    code = "model-incompatible"
+
+
+def library_versions() -> dict[str, str]:
+    """The versions that decide whether a pickled pipeline can be trusted."""
+    import spacy
+
+    return {
+        "python": platform.python_version(),
+        "scikit-learn": sklearn.__version__,
+        "numpy": numpy.__version__,
+        "scipy": scipy.__version__,
+        "joblib": joblib.__version__,
+        "spacy": spacy.__version__,
+    }
+
+
+@dataclass
+class ModelArtifact:
+    """The fitted pipelines with everything needed to trust and describe them."""
+
+    detector: Any
+    grounder: Any
+    severity: Any
+    thresholds: dict[str, float]
+    data_sha256: str
+    lexicon_digest: str
+    seed: int
+    metrics: dict[str, Any] = field(default_factory=dict)
+    libraries: dict[str, str] = field(default_factory=library_versions)
+    format_version: int = FORMAT_VERSION
+    trained_records: int = 0
+    trained_sentences: int = 0
+
+    @property
+    def version(self) -> str:
+        """A short id of this exact model: data, lexicon and thresholds."""
+        digest = hashlib.sha256(
+            f"{self.data_sha256}:{self.lexicon_digest}:{sorted(self.thresholds.items())}".encode()
+        )
+        return digest.hexdigest()[:12]
+
+
+def save_artifact(artifact: ModelArtifact, path: Path = DEFAULT_PATH) -> Path:
+    """Write the artefact atomically: a .part file, then a rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    part = path.with_name(path.name + ".part")
+    joblib.dump({"stagecheck_model": artifact.__dict__}, part, compress=3)
+    os.replace(part, path)
+    return path
+
+
+def load_artifact(path: Path = DEFAULT_PATH, lexicon_digest: str | None = None) -> ModelArtifact:
+    """Load and check an artefact; raise a specific ModelError that names the file."""
+    if not path.exists():
+        raise ModelMissingError(
+            f"E101 no model at {path}; build it with `stagecheck train` (make does this)"
+        )
+    try:
+        payload = joblib.load(path)
+    except Exception as exc:
+        raise ModelCorruptError(f"E102 model file {path} is corrupt or unreadable: {exc}") from exc
+    if not isinstance(payload, dict) or "stagecheck_model" not in payload:
+        raise ModelCorruptError(f"E102 {path} is not a Stagecheck model artefact")
+    data = payload["stagecheck_model"]
+    if data.get("format_version") != FORMAT_VERSION:
+        raise ModelIncompatibleError(
+            f"E103 model {path} has format {data.get('format_version')}, this release reads "
+            f"format {FORMAT_VERSION}; rebuild it with `stagecheck train`"
+        )
+    current = library_versions()
+    trained = data.get("libraries", {})
+    if trained.get("scikit-learn") != current["scikit-learn"]:
+        raise ModelIncompatibleError(
+            f"E104 model {path} was trained with scikit-learn {trained.get('scikit-learn')}, "
+            f"this environment has {current['scikit-learn']}; rebuild it with `stagecheck train`"
+        )
+    if lexicon_digest is not None and data.get("lexicon_digest") != lexicon_digest:
+        raise ModelIncompatibleError(
+            f"E105 model {path} was trained with another lexicon release "
+            f"({str(data.get('lexicon_digest'))[:12]}, now {lexicon_digest[:12]}); "
+            "rebuild it with `stagecheck train`"
+        )
+    try:
+        return ModelArtifact(**data)
+    except TypeError as exc:
+        raise ModelCorruptError(f"E102 model file {path} lacks fields: {exc}") from exc

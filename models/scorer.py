@@ -1,0 +1,145 @@
+"""The learned half of the analyzer: confirms or vetoes rule candidates in context and
+adds findings for sentences the rules missed."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import numpy as np
+
+from models.artifact import ModelArtifact
+from models.features import SentenceUnit, normalise, sentence_units
+from nlp.analyzer import ModelReview, PreparedText
+from nlp.lexicon import ContextPolicy
+from nlp.recognizers.base import Candidate
+from nlp.schema import Ground, Severity, TraceStep
+
+_TOKEN = re.compile(r"\w[\w'-]*")
+_MAX_QUOTE_TOKENS = 8
+
+
+class ModelScorer:
+    """Implements nlp.analyzer.CandidateScorer with the trained pipelines."""
+
+    def __init__(self, artifact: ModelArtifact, mode: str = "combined") -> None:
+        if mode not in ("combined", "model_only"):
+            raise ValueError(f"unknown scorer mode {mode!r}")
+        self.mode = mode
+        self.artifact = artifact
+        self.version = artifact.version
+        self.veto_below = float(artifact.thresholds["veto_below"])
+        self.add_above = float(artifact.thresholds["add_above"])
+        self.explicit_above = float(artifact.thresholds.get("explicit_above", 1.01))
+        features = artifact.detector.named_steps["features"]
+        words = features.transformer_list[0][1].named_steps["tfidf"]
+        self._word_index: dict[str, int] = words.vocabulary_
+        coef = artifact.detector.named_steps["clf"].coef_[0]
+        self._word_weights = coef[: len(words.vocabulary_)]
+
+    def probabilities(self, units: list[SentenceUnit]) -> tuple[np.ndarray, Any]:
+        """P(discriminatory) per sentence and the shared feature matrix."""
+        rows = [{"text": u.text, "rules": u.rules} for u in units]
+        features = self.artifact.detector.named_steps["features"].transform(rows)
+        proba = self.artifact.detector.named_steps["clf"].predict_proba(features)[:, 1]
+        return proba, features
+
+    def review(self, prepared: PreparedText, candidates: list[Candidate]) -> ModelReview:
+        """Veto weak rule candidates, confirm the rest, add model-only findings."""
+        units = sentence_units(prepared, candidates)
+        if not units:
+            return ModelReview(risk=0.0)
+        proba, features = self.probabilities(units)
+        added_rows: list[int] = []
+        for index, unit in enumerate(units):
+            p = float(proba[index])
+            live = [c for c in unit.candidates if c.kept and c.severity is not Severity.ADVISORY]
+            if self.mode == "model_only":
+                for candidate in live:
+                    candidate.kept = False
+                live = []
+            for candidate in live:
+                before = candidate.score
+                if p < self.veto_below:
+                    candidate.kept = False
+                    candidate.steps.append(
+                        TraceStep(
+                            step="model",
+                            detail=f"vetoed: the sentence scores p={p:.2f}, "
+                            f"below {self.veto_below:.2f}",
+                            score_before=before,
+                            score_after=0.0,
+                        )
+                    )
+                else:
+                    candidate.score = round(0.5 * before + 0.5 * max(p, before), 4)
+                    candidate.steps.append(
+                        TraceStep(
+                            step="model",
+                            detail=f"confirmed: sentence p={p:.2f}",
+                            score_before=before,
+                            score_after=candidate.score,
+                        )
+                    )
+            if not live and p >= self.add_above:
+                added_rows.append(index)
+        added = []
+        if added_rows:
+            sub = features[added_rows]
+            grounds = self.artifact.grounder.named_steps["clf"].predict(sub)
+            explicit = self.artifact.severity.named_steps["clf"].predict_proba(sub)[:, 1]
+            for row, ground, p_explicit in zip(added_rows, grounds, explicit, strict=True):
+                unit = units[row]
+                start, end = self._narrow(prepared.analysed, unit)
+                p = float(proba[row])
+                severity = (
+                    Severity.EXPLICIT
+                    if p_explicit >= 0.5 and p >= self.explicit_above
+                    else Severity.IMPLICIT
+                )
+                added.append(
+                    Candidate(
+                        start=start,
+                        end=end,
+                        ground=Ground(str(ground)),
+                        severity=severity,
+                        rule_id=f"model.{ground}",
+                        lang=prepared.lang,
+                        score=round(p, 4),
+                        policy=ContextPolicy(),
+                        source="model",
+                        steps=[
+                            TraceStep(
+                                step="model",
+                                detail=f"added: no rule fired, sentence "
+                                f"p={p:.2f} >= {self.add_above:.2f}; ground {ground}",
+                                score_after=round(p, 4),
+                            )
+                        ],
+                    )
+                )
+        return ModelReview(risk=float(proba.max()), added=added)
+
+    def _narrow(self, text: str, unit: SentenceUnit) -> tuple[int, int]:
+        """The run of words with the highest summed weight: the phrase carrying the signal."""
+        tokens = [(m.start(), m.end(), normalise(m.group())) for m in _TOKEN.finditer(unit.text)]
+        if not tokens:
+            return unit.start, unit.end
+        weights = []
+        for _, _, word in tokens:
+            index = self._word_index.get(word)
+            weights.append(float(self._word_weights[index]) if index is not None else 0.0)
+        best, best_span = 0.0, None
+        for i in range(len(tokens)):
+            total = 0.0
+            for j in range(i, min(len(tokens), i + _MAX_QUOTE_TOKENS)):
+                total += weights[j]
+                if total > best:
+                    best, best_span = total, (i, j)
+        if best_span is None:
+            start, end = unit.start, unit.end
+            while end > start and text[end - 1].isspace():
+                end -= 1
+            return start, end
+        i, j = best_span
+        return unit.start + tokens[i][0], unit.start + tokens[j][1]

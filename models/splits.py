@@ -1,0 +1,107 @@
+"""Train/dev/test splits fixed by id, stratified by kind and ground, near-duplicates together."""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+
+import numpy as np
+from sklearn.feature_extraction.text import HashingVectorizer
+
+from models.corpus import CorpusRecord
+from models.features import normalise
+
+SPLIT_SHARES = (("train", 0.70), ("dev", 0.15), ("test", 0.15))
+NEAR_DUPLICATE_COSINE = 0.8
+
+
+def stratum(record: CorpusRecord) -> str:
+    """Kind, unit and main ground (or the clean category) of a record."""
+    grounds = sorted({f.ground for f in record.findings if f.severity != "advisory"})
+    label = grounds[0] if grounds else record.category
+    return f"{record.kind}/{record.unit}/{label}"
+
+
+def _shingles_matrix(texts: list[str]) -> object:
+    vectorizer = HashingVectorizer(
+        analyzer="word",
+        ngram_range=(3, 3),
+        n_features=2**20,
+        norm="l2",
+        alternate_sign=False,
+        binary=True,
+        token_pattern=r"(?u)\b\w+\b",
+    )
+    return vectorizer.transform([normalise(t) for t in texts])
+
+
+def near_duplicate_pairs(
+    texts: list[str], threshold: float = NEAR_DUPLICATE_COSINE
+) -> list[tuple[int, int, float]]:
+    """Index pairs whose word-trigram cosine similarity is at least `threshold`.
+
+    Very short texts (under four words) only count as duplicates when identical.
+    """
+    matrix = _shingles_matrix(texts)
+    similarity = (matrix @ matrix.T).tocoo()  # type: ignore[attr-defined]
+    pairs = []
+    for i, j, value in zip(similarity.row, similarity.col, similarity.data, strict=True):
+        if i < j and value >= threshold:
+            pairs.append((int(i), int(j), float(value)))
+    exact: dict[str, int] = {}
+    for index, text in enumerate(texts):
+        key = " ".join(normalise(text).split())
+        if key in exact:
+            pairs.append((exact[key], index, 1.0))
+        else:
+            exact[key] = index
+    return pairs
+
+
+def _groups(records: list[CorpusRecord]) -> list[list[int]]:
+    parent = list(range(len(records)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for i, j, _ in near_duplicate_pairs([r.text for r in records]):
+        parent[find(i)] = find(j)
+    groups: dict[int, list[int]] = defaultdict(list)
+    for index in range(len(records)):
+        groups[find(index)].append(index)
+    return list(groups.values())
+
+
+def _order_key(record_id: str) -> str:
+    return hashlib.sha256(f"stagecheck-split:{record_id}".encode()).hexdigest()
+
+
+def assign_splits(records: list[CorpusRecord]) -> dict[str, str]:
+    """A split per record id: 70/15/15 within each stratum; near-duplicates share a split."""
+    by_stratum: dict[str, list[list[int]]] = defaultdict(list)
+    for group in _groups(records):
+        first = min(group, key=lambda i: records[i].id)
+        by_stratum[stratum(records[first])].append(group)
+    assignment: dict[str, str] = {}
+    for groups in by_stratum.values():
+        groups.sort(key=lambda g: _order_key(min(records[i].id for i in g)))
+        total = sum(len(g) for g in groups)
+        bounds = np.cumsum([share for _, share in SPLIT_SHARES]) * total
+        placed = 0
+        for group in groups:
+            position = placed + len(group) / 2
+            split = next(
+                (
+                    name
+                    for (name, _), bound in zip(SPLIT_SHARES, bounds, strict=True)
+                    if position <= bound
+                ),
+                "train",
+            )
+            for index in group:
+                assignment[records[index].id] = split
+            placed += len(group)
+    return assignment

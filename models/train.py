@@ -1,0 +1,279 @@
+"""`stagecheck train`: build the model from training_data/, tune on dev, report on test."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sklearn.pipeline import Pipeline
+from tqdm import tqdm
+
+from models.artifact import DEFAULT_PATH, ModelArtifact, save_artifact
+from models.corpus import CorpusRecord
+from models.dataset import corpus_files, load_corpus, locate
+from models.features import SentenceUnit, sentence_units
+from models.pipeline import build_classifier, build_features, build_multiclass
+from nlp.analyzer import Analyzer
+from nlp.lexicon import default_lexicon
+from nlp.schema import Severity
+
+logger = logging.getLogger(__name__)
+
+MODELS_DIR = Path(__file__).resolve().parent
+METRICS_PATH = MODELS_DIR / "metrics.json"
+CARD_PATH = MODELS_DIR / "MODEL_CARD.md"
+SEED = 20261128
+
+
+def data_sha256(paths: list[Path] | None = None) -> str:
+    """SHA-256 over the corpus files' names and bytes, in a stable order."""
+    digest = hashlib.sha256()
+    for path in paths if paths is not None else corpus_files():
+        digest.update(path.name.encode())
+        digest.update(b"\0")
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+@dataclass
+class RecordUnits:
+    """A record's sentences with their labels and what the rules said in each."""
+
+    record: CorpusRecord
+    units: list[SentenceUnit]
+    labels: list[int]
+    grounds: list[str | None]
+    explicit: list[int]
+    live: list[bool]
+
+
+def record_units(rules: Analyzer, record: CorpusRecord) -> RecordUnits:
+    """Sentence units of one record, labelled from its gold findings."""
+    prepared = rules.prepare(record.text, kind=record.kind, content_type=record.content_type)
+    candidates = rules.candidates(prepared)
+    units = sentence_units(prepared, candidates)
+    located = locate(record, prepared.original)
+    labels, grounds, explicit, live = [], [], [], []
+    for unit in units:
+        hits = [
+            g
+            for g in located.gold
+            if g.severity != "advisory" and g.start < unit.end and unit.start < g.end
+        ]
+        labels.append(1 if hits else 0)
+        grounds.append(hits[0].ground if hits else None)
+        explicit.append(1 if any(g.severity == "explicit" for g in hits) else 0)
+        live.append(any(c.kept and c.severity is not Severity.ADVISORY for c in unit.candidates))
+    return RecordUnits(record, units, labels, grounds, explicit, live)
+
+
+def _rows(items: list[RecordUnits]) -> list[dict[str, str]]:
+    return [{"text": u.text, "rules": u.rules} for item in items for u in item.units]
+
+
+def tune_thresholds(items: list[RecordUnits], proba: np.ndarray) -> dict[str, float]:
+    """Pick the veto and add thresholds that maximise dev F1 with few false positives."""
+    per_record = []
+    cursor = 0
+    for item in items:
+        n = len(item.units)
+        per_record.append(
+            (
+                item.record.verdict != "ok",
+                np.array(item.live, dtype=bool),
+                proba[cursor : cursor + n],
+            )
+        )
+        cursor += n
+    best: tuple[float, float, float] | None = None
+    for veto in (0.0, 0.02, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4):
+        for add in (0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95, 1.01):
+            tp = fp = fn = tn = 0
+            for gold, live, p in per_record:
+                flagged = bool(np.any(live & (p >= veto)) or np.any(~live & (p >= add)))
+                tp += gold and flagged
+                fp += (not gold) and flagged
+                fn += gold and not flagged
+                tn += (not gold) and not flagged
+            precision = tp / (tp + fp) if tp + fp else 0.0
+            recall = tp / (tp + fn) if tp + fn else 0.0
+            f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+            fpr = fp / (fp + tn) if fp + tn else 0.0
+            objective = f1 - 2.0 * max(0.0, fpr - 0.04)
+            if best is None or objective > best[0] + 1e-9:
+                best = (objective, veto, add)
+    assert best is not None
+    return {"veto_below": best[1], "add_above": best[2], "explicit_above": max(best[2], 0.9)}
+
+
+def train(output: Path = DEFAULT_PATH, write_card: bool = True) -> ModelArtifact:
+    """Train, tune on dev, evaluate on test, save the artefact and the model card."""
+    from models.evaluate import analyse_records, evaluate, render_tables
+    from models.scorer import ModelScorer
+
+    started = time.perf_counter()
+    lexicon = default_lexicon()
+    rules = Analyzer(lexicon)
+    records = load_corpus()
+    missing = [r.id for r in records if r.split is None]
+    if missing:
+        raise ValueError(
+            f"{len(missing)} records have no split (e.g. {missing[0]}); run `stagecheck data split`"
+        )
+    by_split: dict[str, list[RecordUnits]] = {"train": [], "dev": [], "test": []}
+    for record in tqdm(
+        records, desc="features", unit=" texts", leave=False, disable=not sys.stderr.isatty()
+    ):
+        by_split[str(record.split)].append(record_units(rules, record))
+
+    train_items = by_split["train"]
+    rows = _rows(train_items)
+    labels = np.array([label for item in train_items for label in item.labels])
+    grounds = [g for item in train_items for g in item.grounds]
+    explicit = np.array([e for item in train_items for e in item.explicit])
+    logger.info("training on %d sentences (%d positive)", len(rows), int(labels.sum()))
+
+    features = build_features()
+    matrix = features.fit_transform(rows)
+    detector_clf = build_classifier(SEED).fit(matrix, labels)
+    positive = np.flatnonzero(labels == 1)
+    grounder_clf = build_multiclass(SEED).fit(matrix[positive], [grounds[i] for i in positive])
+    severity_clf = build_classifier(SEED, c=2.0).fit(matrix[positive], explicit[positive])
+    detector = Pipeline([("features", features), ("clf", detector_clf)])
+    grounder = Pipeline([("features", features), ("clf", grounder_clf)])
+    severity = Pipeline([("features", features), ("clf", severity_clf)])
+
+    dev_items = by_split["dev"]
+    dev_proba = detector_clf.predict_proba(features.transform(_rows(dev_items)))[:, 1]
+    thresholds = tune_thresholds(dev_items, dev_proba)
+    artifact = ModelArtifact(
+        detector=detector,
+        grounder=grounder,
+        severity=severity,
+        thresholds=thresholds,
+        data_sha256=data_sha256(),
+        lexicon_digest=lexicon.digest,
+        seed=SEED,
+        trained_records=len(train_items),
+        trained_sentences=len(rows),
+    )
+
+    test_records = [item.record for item in by_split["test"]]
+    variants = {
+        "rules only": Analyzer(lexicon),
+        "model only": Analyzer(lexicon, scorer=ModelScorer(artifact, mode="model_only")),
+        "rules + model": Analyzer(lexicon, scorer=ModelScorer(artifact)),
+    }
+    results = {
+        name: evaluate(analyse_records(a, test_records, desc=name)) for name, a in variants.items()
+    }
+    artifact.metrics = {"test": results, "thresholds": thresholds, "counts": _counts(records)}
+    save_artifact(artifact, output)
+    elapsed = time.perf_counter() - started
+    logger.info("trained in %.1f s", elapsed)
+    if write_card:
+        METRICS_PATH.write_text(
+            json.dumps(_metrics_file(artifact), indent=2, sort_keys=True) + "\n"
+        )
+        CARD_PATH.write_text(render_card(artifact, render_tables(results)))
+    return artifact
+
+
+def _counts(records: list[CorpusRecord]) -> dict[str, Any]:
+    from collections import Counter
+
+    return {
+        "records": len(records),
+        "by_split": dict(sorted(Counter(str(r.split) for r in records).items())),
+        "by_verdict": dict(sorted(Counter(r.verdict for r in records).items())),
+    }
+
+
+def _metrics_file(artifact: ModelArtifact) -> dict[str, Any]:
+    return {
+        "model_version": artifact.version,
+        "data_sha256": artifact.data_sha256,
+        "lexicon_digest": artifact.lexicon_digest,
+        "thresholds": artifact.thresholds,
+        "trained_records": artifact.trained_records,
+        "trained_sentences": artifact.trained_sentences,
+        "test": {name: r["overall"] for name, r in artifact.metrics["test"].items()},
+    }
+
+
+def top_features(
+    artifact: ModelArtifact, n: int = 30
+) -> tuple[list[tuple[str, float]], list[tuple[str, float]]]:
+    """The detector's most positive and most negative features, with their weights."""
+    features = artifact.detector.named_steps["features"]
+    names: list[str] = []
+    for name, pipe in features.transformer_list:
+        vocab = pipe.steps[-1][1].get_feature_names_out()
+        names.extend(f"{name}:{v}" for v in vocab)
+    coef = artifact.detector.named_steps["clf"].coef_[0]
+    order = np.argsort(coef)
+    positive = [(names[i], float(coef[i])) for i in order[::-1][:n]]
+    negative = [(names[i], float(coef[i])) for i in order[:n]]
+    return positive, negative
+
+
+def render_card(artifact: ModelArtifact, tables: str) -> str:
+    """MODEL_CARD.md from the artefact's metadata and the test tables."""
+    positive, negative = top_features(artifact, 15)
+    counts = artifact.metrics["counts"]
+    return (
+        f"""# Model card: Stagecheck context model
+
+Generated by `stagecheck train`; do not edit by hand. A change in these figures shows in review.
+
+| field | value |
+|---|---|
+| model version | `{artifact.version}` |
+| training data SHA-256 | `{artifact.data_sha256}` |
+| lexicon digest | `{artifact.lexicon_digest[:16]}` |
+| records (train/dev/test) | {counts["records"]} ({", ".join(f"{k} {v}" for k, v in counts["by_split"].items())}) |
+| sentences trained on | {artifact.trained_sentences} |
+| thresholds (tuned on dev) | veto below {artifact.thresholds["veto_below"]}, add above {artifact.thresholds["add_above"]} |
+| seed | {artifact.seed} |
+| libraries | {", ".join(f"{k} {v}" for k, v in sorted(artifact.libraries.items()))} |
+
+## What it is
+
+A scikit-learn pipeline that scores each sentence for discriminatory wording from word
+1-2 grams, character 3-5 grams and the rules' output (which lexicon entry fired, its ground
+and severity, whether context dropped it, and the context cues in the sentence). In the
+analyzer it vetoes rule candidates in sentences it scores below the veto threshold, and adds
+findings (`source: "model"`, ground from a second classifier) for sentences above the add
+threshold where no rule fired. It is trained on `training_data/` (see its README), written
+for this project; it has not seen real vacancies.
+
+## Intended use and limits
+
+Flags wording for a placement officer to review; it does not judge a company. It reads
+Dutch and English only, and one text at a time: it cannot see a pattern of rejections.
+Model-only findings are `implicit` unless the model is very sure, so they ask for review
+rather than reject. The corpus is small and written by few authors: expect lower figures
+on texts unlike it.
+
+## Test split
+
+{tables}
+
+## Top features
+
+| most positive | weight | most negative | weight |
+|---|---|---|---|
+"""
+        + "\n".join(
+            f"| `{p[0]}` | {p[1]:.2f} | `{q[0]}` | {q[1]:.2f} |"
+            for p, q in zip(positive, negative, strict=True)
+        )
+        + "\n"
+    )
