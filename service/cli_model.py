@@ -127,6 +127,15 @@ def cmd_data_split(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_data_stats(args: argparse.Namespace) -> int:
+    """stagecheck data stats: the corpus composition as Markdown tables."""
+    from models.dataset import load_corpus
+    from models.stats import corpus_stats
+
+    print(corpus_stats(load_corpus()))
+    return 0
+
+
 def add_model_commands(sub: Any) -> None:
     """Register the model's subcommands on the `stagecheck` parser."""
     from models.artifact import DEFAULT_PATH
@@ -154,3 +163,5 @@ def add_model_commands(sub: Any) -> None:
     check.set_defaults(func=cmd_data_check)
     split = data_sub.add_parser("split", help="assign splits")
     split.set_defaults(func=cmd_data_split)
+    stats = data_sub.add_parser("stats", help="corpus counts as Markdown")
+    stats.set_defaults(func=cmd_data_stats)
