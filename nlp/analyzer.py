@@ -104,6 +104,9 @@ class Analyzer:
         self.lexicon = lexicon or default_lexicon()
         self.scorer = scorer
         self.max_chars = max_chars
+        self._entries = {
+            entry.id: entry for lang in ("nl", "en") for _, entry in self.lexicon.entries(lang)
+        }
         self._recognizers: dict[str, list[Recognizer]] = {}
         self._context: dict[str, ContextRules] = {}
         for lang in ("nl", "en"):
@@ -287,10 +290,7 @@ class Analyzer:
         explanation = info.explanation.get(lang)
         suggestion: str | None = info.suggestion.get(lang)
         legal_basis = info.legal_basis
-        try:
-            _, entry = self.lexicon.entry(candidate.rule_id)
-        except KeyError:
-            entry = None
+        entry = self._entries.get(candidate.rule_id)
         if entry is not None:
             if entry.explanation is not None:
                 explanation = entry.explanation.get(lang)

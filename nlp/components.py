@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import lru_cache
+from pathlib import Path
+
+import yaml
 
 from spacy.language import Language
 from spacy.lookups import load_lookups
@@ -13,45 +16,71 @@ _POS_ORDER = ("noun", "adj", "verb")
 
 
 def _lemma_function(lang: str) -> Callable[[str], str]:
-    """A context-free lemmatizer: lookup table first, then the rule tables without POS.
+    """A context-free lemmatizer over spacy-lookups-data's tables, without POS tags.
 
-    spaCy's lookup table misses common Dutch plurals and inflections ("vrouwen", "jonge",
-    "kinderen"); the rule mode needs POS tags, which a blank pipeline lacks. We try the
-    exception list and suffix rules for noun, then adjective, then verb, and accept a
-    candidate only when it is a known lemma of that part of speech.
+    spaCy's lookup table lists inflected forms only ("vrouwen" is missing, "jong" too),
+    and the rule mode needs POS tags, which a blank pipeline lacks. The exception lists
+    are noisy across parts of speech (verb "jongen" makes "jong" a verb form), so the
+    order is: the lookup table; noun exceptions; a word that is itself a known lemma
+    stays; adjective, then verb exceptions; suffix rules that must land on a known lemma
+    of that part of speech. `lexicons/<lang>/lemma_overrides.yml` fixes what remains.
     """
     tables = load_lookups(lang, ["lemma_lookup", "lemma_rules", "lemma_exc", "lemma_index"])
     lookup = tables.get_table("lemma_lookup")
     rules = tables.get_table("lemma_rules")
     exceptions = tables.get_table("lemma_exc")
     index = tables.get_table("lemma_index")
-    per_pos = []
+    known: set[str] = {str(v) for v in lookup.values() if isinstance(v, str)}
+    per_pos: dict[str, tuple[dict[str, list[str]], list[tuple[str, str]], set[str]]] = {}
     for pos in _POS_ORDER:
-        per_pos.append(
-            (
-                exceptions.get(pos, {}) or {},
-                [tuple(rule) for rule in (rules.get(pos, []) or [])],
-                set(index.get(pos, []) or []),
-            )
+        words = {str(w) for w in (index.get(pos) or [])}
+        known.update(words)
+        per_pos[pos] = (
+            exceptions.get(pos, {}) or {},
+            [(str(a), str(b)) for a, b in (rules.get(pos, []) or [])],
+            words,
         )
+    overrides = _overrides(lang)
+
+    def exception(pos: str, lower: str) -> str | None:
+        forms = per_pos[pos][0].get(lower)
+        return str(forms[0]).lower() if forms else None
 
     @lru_cache(maxsize=200_000)
     def lemma(lower: str) -> str:
+        if lower in overrides:
+            return overrides[lower]
         found = lookup.get(lower)
         if isinstance(found, str) and found:
             return found.lower()
-        for exc, suffix_rules, known in per_pos:
-            forms = exc.get(lower)
-            if forms:
-                return str(forms[0]).lower()
+        noun = exception("noun", lower)
+        if noun:
+            return noun
+        if lower in known:
+            return lower  # already a lemma: the lookup table has no entries for base forms
+        for pos in ("adj", "verb"):
+            form = exception(pos, lower)
+            if form:
+                return form
+        for pos in _POS_ORDER:
+            _, suffix_rules, pos_known = per_pos[pos]
             for old, new in suffix_rules:
                 if old and lower.endswith(old):
                     candidate = lower[: len(lower) - len(old)] + new
-                    if candidate in known:
+                    if candidate in pos_known:
                         return candidate
         return lower
 
     return lemma
+
+
+def _overrides(lang: str) -> dict[str, str]:
+    path = Path(__file__).with_name("lexicons") / lang / "lemma_overrides.yml"
+    if not path.exists():
+        return {}
+    with path.open(encoding="utf-8") as handle:
+        data = yaml.safe_load(handle) or {}
+    return {str(k).lower(): str(v).lower() for k, v in data.items()}
 
 
 @Language.factory("stagecheck_lemmatizer")

@@ -33,6 +33,7 @@ JUSTIFICATIONS = (
     "religious_institution",
     "task",
 )
+_SPECIAL_FILES = ("context.yml", "gendered_titles.yml", "lemma_overrides.yml")
 _ID = re.compile(r"^(nl|en)\.[a-z_]+\.[a-z0-9][a-z0-9-]*$")
 
 
@@ -132,7 +133,7 @@ class LexiconEntry(BaseModel):
         return (
             len(self.phrases)
             + len(self.patterns)
-            + sum(len(n.left) * len(n.right) for n in self.near)
+            + sum(len(n.left) + len(n.right) for n in self.near)
         )
 
 
@@ -284,7 +285,9 @@ def load_lexicon(root: Path = LEXICON_DIR) -> Lexicon:
         digest.update(titles_path.read_bytes())
         files[lang] = []
         for path in sorted(folder.glob("*.yml")):
-            if path.name in ("context.yml", "gendered_titles.yml"):
+            if path.name in _SPECIAL_FILES:
+                if path.name == "lemma_overrides.yml":
+                    digest.update(path.read_bytes())  # lemmas change what phrases match
                 continue
             lexicon_file: LexiconFile = _validate(LexiconFile, _read_yaml(path), path)
             if lexicon_file.lang != lang:
