@@ -17,7 +17,15 @@ from nlp.lexicon import ContextCues
 from nlp.recognizers.base import Candidate
 from nlp.schema import TraceStep
 
-_WIDE_JUSTIFICATIONS = {"age_minimum", "safety_rule", "preference_policy", "religious_institution"}
+# Justifications that may stand in the sentence before or after ("Je bent 18+. Je schenkt
+# alcohol."). Safety rules must stand in the sentence itself: "voor iedereen" one sentence
+# away does not make a headwear ban lawful.
+_WIDE_JUSTIFICATIONS = {
+    "age_minimum",
+    "stated_reason",
+    "preference_policy",
+    "religious_institution",
+}
 
 
 @dataclass(frozen=True)
@@ -99,13 +107,16 @@ class ContextRules:
         clause_end = min([b for b in breaks if span.end <= b < sent.end] + [sent.end])
         inside = lambda cue: cue.start < span.end and span.start < cue.end  # noqa: E731
         for cue in cues:
+            # A phrase may carry its own negation ("geen hoofddoek"): cues inside it do not count.
             if inside(cue):
                 continue
             in_clause = clause_start <= cue.start and cue.end <= clause_end
             if cue.kind == "inclusive" and policy.inclusive and in_clause:
                 return f"inclusive statement {cue.text!r} in the same sentence"
             negates = policy.negation and in_clause
-            window = self.cues.negation_window
+            # A single negator ("niet", "no") reaches a few tokens; a specific phrase
+            # ("hoeft niet", "don't need you to") reaches twice as far.
+            window = self.cues.negation_window * (1 if cue.end - cue.start == 1 else 2)
             if (
                 negates
                 and cue.kind == "negation_before"

@@ -32,6 +32,7 @@ JUSTIFICATIONS = (
     "preference_policy",
     "religious_institution",
     "task",
+    "stated_reason",
 )
 _SPECIAL_FILES = ("context.yml", "gendered_titles.yml", "lemma_overrides.yml")
 _ID = re.compile(r"^(nl|en)\.[a-z_]+\.[a-z0-9][a-z0-9-]*$")

@@ -58,6 +58,11 @@ def _rules(lang: str) -> list[_AgeRule]:
                 "max",
             ),
             ("of-jonger", rf"\b{N}\s*(?:{yr})?\s*(?:of|en)\s+jonger\b", "max"),
+            (
+                "niet-ouder-dan",
+                rf"\b(?:niet\s+ouder\s+dan|hooguit|ten\s+hoogste)\s*{N}\b(?!\s*(?:uur|dagen|weken|maanden|minuten|kg|km|euro|%))",
+                "max",
+            ),
             ("jonger-dan", rf"\b(?:jonger\s+dan|onder\s+de|beneden\s+de)\s*{N}\s*(?:{yr})?", "cmp"),
             (
                 "min",
@@ -95,6 +100,7 @@ def _rules(lang: str) -> list[_AgeRule]:
                 "max",
             ),
             ("or-younger", rf"\b{N}\s*(?:{yr})?\s*or\s+younger\b", "max"),
+            ("no-older-than", rf"\b(?:no|not)\s+older\s+than\s*{N}\b", "max"),
             (
                 "under",
                 rf"\b(?:under|below|younger\s+than|less\s+than)\s*(?:the\s+age\s+of\s+)?{N}(?:\s*{yr})?\b",
@@ -112,8 +118,10 @@ def _rules(lang: str) -> list[_AgeRule]:
 
 
 _MAX_POLICY = ContextPolicy(inclusive=True, negation=False, description=True, justification=[])
+# A minimum age is lawful with its reason: a known one (alcohol, night shifts) or any
+# stated one ("omdat je met de boa's meeloopt").
 _MIN_POLICY = ContextPolicy(
-    inclusive=True, negation=False, description=True, justification=["age_minimum"]
+    inclusive=True, negation=False, description=True, justification=["age_minimum", "stated_reason"]
 )
 _EXPERIENCE_POLICY = ContextPolicy(
     inclusive=True, negation=True, description=False, justification=[]
@@ -121,6 +129,7 @@ _EXPERIENCE_POLICY = ContextPolicy(
 
 _YOUNGEST_STUDENT = 15  # below this a number is a client's age or a duration, not a limit
 _OLDEST_PLAUSIBLE = 70
+_WHOLE_WORKING_LIFE = 60
 
 
 class AgeLimitRecognizer:
@@ -174,6 +183,8 @@ class AgeLimitRecognizer:
                 return None
             if low < _YOUNGEST_STUDENT:
                 return None  # "kinderen van 4 tot 12 jaar": the clients, not the intern
+            if low <= 18 and high >= _WHOLE_WORKING_LIFE:
+                return None  # "van 16 tot 67 jaar": everyone of working age, no limit
             return self._candidate(
                 rule, start, end, Severity.EXPLICIT, _MAX_POLICY, f"age range {low}-{high}"
             )

@@ -49,3 +49,19 @@ def test_numeric_age_limits(
     assert overlapping[0].severity.value == severity
     numeric = [f for f in age if f.rule_id and "numeric" in f.rule_id]
     assert all(f.quote == quote for f in numeric), [f.quote for f in numeric]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Bij ons werken mannen en vrouwen van 16 tot 67 jaar.", []),
+        ("Je bent niet ouder dan 25, want je komt in een jong team.", ["niet ouder dan 25"]),
+        ("Candidates should be no older than 24.", ["no older than 24"]),
+        ("Je bent 18 jaar of ouder, omdat je meeloopt tijdens avonddiensten.", []),
+    ],
+)
+def test_age_limit_edge_cases(rules: Analyzer, text: str, expected: list[str]) -> None:
+    numeric = [
+        f.quote for f in rules.analyze(text).findings if f.rule_id and "numeric" in f.rule_id
+    ]
+    assert numeric == expected
