@@ -7,7 +7,6 @@ from functools import lru_cache
 from pathlib import Path
 
 import yaml
-
 from spacy.language import Language
 from spacy.lookups import load_lookups
 from spacy.tokens import Doc

@@ -121,12 +121,14 @@ class ContextRules:
                 negates
                 and cue.kind == "negation_before"
                 and span.start - window <= cue.end <= span.start
+                and not _separated(doc, cue.end, span.start)
             ):
                 return f"negation {cue.text!r} before it"
             if (
                 negates
                 and cue.kind == "negation_after"
                 and span.end <= cue.start <= span.end + window
+                and not _separated(doc, span.end, cue.start)
             ):
                 return f"negation {cue.text!r} after it"
             if cue.kind == "description" and policy.description and in_clause:
@@ -143,6 +145,17 @@ class ContextRules:
                 if _near_sentence(doc, sent, cue, wide=name in _WIDE_JUSTIFICATIONS):
                     return f"objective justification ({name.replace('_', ' ')}: {cue.text!r})"
         return None
+
+
+_LIST_BREAKS = {",", ";", ":", "en", "and", "dus", "so", "of", "or", "(", ")", "-", "–"}
+
+
+def _separated(doc: Doc, start: int, end: int) -> bool:
+    """Whether a comma or a coordinating word stands between two token positions.
+
+    "zonder kinderen en liefst wat jonger": the negation belongs to the first item only.
+    """
+    return any(token.lower_ in _LIST_BREAKS for token in doc[start:end])
 
 
 def _near_sentence(doc: Doc, sent: Span, cue: _Cue, wide: bool) -> bool:

@@ -54,8 +54,13 @@ def _rules(lang: str) -> list[_AgeRule]:
             ),
             (
                 "max-leeftijd",
-                rf"\b(?:maximale\s+leeftijd|leeftijdsgrens|leeftijd\s+max(?:imaal)?\.?|max(?:imale)?\.?\s+leeftijd)\s*(?:is|van|:)?\s*{N}\b",
+                rf"\b(?:maximale\s+leeftijd|leeftijd\s+max(?:imaal)?\.?|max(?:imale)?\.?\s+leeftijd)\s*(?:is|van|:)?\s*{N}\b",
                 "max",
+            ),
+            (
+                "leeftijdsgrens",
+                rf"\b(?:wettelijke\s+)?(?:leeftijdsgrens|minimumleeftijd)\s*(?:is|van|:)?\s*{N}\b",
+                "cmp",
             ),
             ("of-jonger", rf"\b{N}\s*(?:{yr})?\s*(?:of|en)\s+jonger\b", "max"),
             (

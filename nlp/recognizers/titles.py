@@ -36,8 +36,22 @@ class GenderedTitleRecognizer:
         self.lang = lang
         self._feminine = {t.lower() for t in titles.feminine}
         self._masculine = {t.lower() for t in titles.masculine}
-        self._multiword = [t.lower() for t in titles.feminine + titles.masculine if " " in t]
+        # Compounds: "beautystagiaire", "tandartsassistente", "hondenkapster".
+        self._long_feminine = [t for t in self._feminine if len(t) >= 7 and " " not in t]
         self._neutral = _marker_regex(titles.neutral_markers)
+
+    def _title(self, lower: str) -> str | None:
+        """'feminine' or 'masculine' for a title, its plural, or a compound ending in one."""
+        forms = (lower, lower.removesuffix("s"), lower.removesuffix("en"), lower.removesuffix("es"))
+        for form in forms:
+            if form in self._feminine:
+                return "feminine"
+            if form in self._masculine:
+                return "masculine"
+        for title in self._long_feminine:
+            if lower.endswith((title, title + "s")):
+                return "feminine"
+        return None
 
     def analyze(self, doc: Doc, kind: Kind) -> list[Candidate]:
         """Candidates for gendered titles in vacancies, and in messages that select."""
@@ -47,7 +61,8 @@ class GenderedTitleRecognizer:
         candidates = []
         for token in doc:
             lower = token.lower_
-            if lower not in self._feminine and lower not in self._masculine:
+            title = self._title(lower)
+            if title is None:
                 continue
             nxt = doc[token.i + 1] if token.i + 1 < len(doc) else None
             if nxt is not None and nxt.text.startswith(("(", "/")):
@@ -60,7 +75,7 @@ class GenderedTitleRecognizer:
                 continue
             if kind is Kind.REJECTION and not _SELECTING.search(sent.text):
                 continue
-            severity = Severity.IMPLICIT if lower in self._feminine else Severity.ADVISORY
+            severity = Severity.IMPLICIT if title == "feminine" else Severity.ADVISORY
             score = BASE_SCORE[severity]
             candidates.append(
                 Candidate(

@@ -65,3 +65,27 @@ def test_age_limit_edge_cases(rules: Analyzer, text: str, expected: list[str]) -
         f.quote for f in rules.analyze(text).findings if f.rule_id and "numeric" in f.rule_id
     ]
     assert numeric == expected
+
+
+def test_legal_age_threshold_with_its_reason_is_lawful(rules: Analyzer) -> None:
+    text = "Er geldt een wettelijke leeftijdsgrens van 18 jaar voor het schenken van alcohol."
+    assert rules.analyze(text).verdict == "ok"
+
+
+@pytest.mark.parametrize(
+    ("text", "quote"),
+    [
+        ("Wij zoeken serveersters voor het terras.", "serveersters"),
+        ("Beautystagiaire gezocht!", "Beautystagiaire"),
+        ("Tandartsassistente gezocht in Delft.", "Tandartsassistente"),
+    ],
+)
+def test_gendered_titles_in_plural_and_compounds(rules: Analyzer, text: str, quote: str) -> None:
+    findings = [f for f in rules.analyze(text).findings if f.ground == "gender"]
+    assert [f.quote for f in findings] == [quote]
+    assert rules.analyze(text.replace(quote, quote + " (m/v/x)")).verdict == "ok"
+
+
+def test_negation_does_not_reach_across_a_list(rules: Analyzer) -> None:
+    result = rules.analyze("Je hebt geen beperking, en bent liefst een jonge knul.")
+    assert result.verdict != "ok"
