@@ -341,7 +341,11 @@ def _advisory_wording(rule_id: str, lang: str) -> tuple[str, str]:
 
 
 def _resolve_overlaps(candidates: list[Candidate]) -> list[Candidate]:
-    """One phrase gets one finding: the most severe, then the longest, then the surest."""
+    """One phrase gets one finding: the most severe, then the longest, then the surest.
+
+    Overlapping phrases of the same ground merge into the strongest; phrases of different
+    grounds both stay ("jonge meid" is age and gender), unless their spans are identical.
+    """
     ordered = sorted(
         candidates,
         key=lambda c: (-SEVERITY_RANK[c.severity], -(c.end - c.start), -c.score, c.start),
@@ -355,10 +359,6 @@ def _resolve_overlaps(candidates: list[Candidate]) -> list[Candidate]:
                 continue
             same_span = (candidate.start, candidate.end) == (other.start, other.end)
             if other.ground == candidate.ground or same_span:
-                clash = True
-                break
-            # A phrase inside another finding's phrase adds nothing an officer can act on.
-            if other.start <= candidate.start and candidate.end <= other.end:
                 clash = True
                 break
         if not clash:
