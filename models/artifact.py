@@ -16,7 +16,7 @@ import sklearn
 
 from nlp.errors import StagecheckError
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 ARTIFACT_DIR = Path(__file__).resolve().parent / "artifacts"
 DEFAULT_PATH = ARTIFACT_DIR / "stagecheck-model.joblib"
 
@@ -66,6 +66,7 @@ class ModelArtifact:
     detector: Any
     grounder: Any
     severity: Any
+    paraphraser: Any
     thresholds: dict[str, float]
     data_sha256: str
     lexicon_digest: str

@@ -13,6 +13,11 @@ from models.features import select_rules, select_text, split_tokens
 WORD_TOKENS = r"(?u)\b\w[\w'-]*\b"
 
 
+def build_text_features() -> FeatureUnion:
+    """Word 1-2 grams and character 3-5 grams within words: the text alone."""
+    return FeatureUnion(build_features().transformer_list[:2])
+
+
 def build_features() -> FeatureUnion:
     """Word 1-2 grams, character 3-5 grams within words, and the rules' output."""
     return FeatureUnion(

@@ -31,10 +31,11 @@ class ModelScorer:
         self.veto_below = float(artifact.thresholds["veto_below"])
         self.add_above = float(artifact.thresholds["add_above"])
         self.explicit_above = float(artifact.thresholds.get("explicit_above", 1.01))
-        features = artifact.detector.named_steps["features"]
+        # Quotes of model findings are narrowed with the text-only model's word weights.
+        features = artifact.paraphraser.named_steps["features"]
         words = features.transformer_list[0][1].named_steps["tfidf"]
         self._word_index: dict[str, int] = words.vocabulary_
-        coef = artifact.detector.named_steps["clf"].coef_[0]
+        coef = artifact.paraphraser.named_steps["clf"].coef_[0]
         self._word_weights = coef[: len(words.vocabulary_)]
 
     def probabilities(self, units: list[SentenceUnit]) -> tuple[np.ndarray, Any]:
@@ -81,9 +82,16 @@ class ModelScorer:
                             score_after=candidate.score,
                         )
                     )
-            if not live and p >= self.add_above:
+            if not live:
                 added_rows.append(index)
         added = []
+        if added_rows:
+            text_proba = self.artifact.paraphraser.predict_proba(
+                [{"text": units[i].text, "rules": units[i].rules} for i in added_rows]
+            )[:, 1]
+            keep = [k for k, q in enumerate(text_proba) if q >= self.add_above]
+            added_rows = [added_rows[k] for k in keep]
+            text_scores = {added_rows[j]: float(text_proba[k]) for j, k in enumerate(keep)}
         if added_rows:
             sub = features[added_rows]
             grounds = self.artifact.grounder.named_steps["clf"].predict(sub)
@@ -91,7 +99,7 @@ class ModelScorer:
             for row, ground, p_explicit in zip(added_rows, grounds, explicit, strict=True):
                 unit = units[row]
                 start, end = self._narrow(prepared.analysed, unit)
-                p = float(proba[row])
+                p = text_scores[row]
                 severity = (
                     Severity.EXPLICIT
                     if p_explicit >= 0.5 and p >= self.explicit_above
@@ -111,7 +119,7 @@ class ModelScorer:
                         steps=[
                             TraceStep(
                                 step="model",
-                                detail=f"added: no rule fired, sentence "
+                                detail=f"added: no rule fired, text-only model "
                                 f"p={p:.2f} >= {self.add_above:.2f}; ground {ground}",
                                 score_after=round(p, 4),
                             )

@@ -42,6 +42,8 @@ def near_duplicate_pairs(
 
     Very short texts (under four words) only count as duplicates when identical.
     """
+    if len(texts) < 2:
+        return []
     matrix = _shingles_matrix(texts)
     similarity = (matrix @ matrix.T).tocoo()  # type: ignore[attr-defined]
     pairs = []

@@ -19,15 +19,21 @@ def corpus_stats(records: list[CorpusRecord]) -> str:
     categories = Counter(r.category for r in records)
     english = Counter(r.category for r in records if r.lang == "en")
     lines += [f"| {c} | {n} | {english[c]} |" for c, n in sorted(categories.items())]
-    lines += ["", "| ground | records | explicit findings | implicit findings | advisory findings |",
-              "|---|---|---|---|---|"]
+    lines += [
+        "",
+        "| ground | records | explicit findings | implicit findings | advisory findings |",
+        "|---|---|---|---|---|",
+    ]
     for ground in GROUNDS:
         holding = sum(1 for r in records if any(f.ground == ground for f in r.findings))
         severities = Counter(f.severity for r in records for f in r.findings if f.ground == ground)
-        lines.append(f"| {ground} | {holding} | {severities['explicit']} | {severities['implicit']} | "
-                     f"{severities['advisory']} |")
+        lines.append(
+            f"| {ground} | {holding} | {severities['explicit']} | {severities['implicit']} | "
+            f"{severities['advisory']} |"
+        )
     other = Counter(
-        "html" if r.content_type == "text/html" else "mixed" if r.mixed else "plain" for r in records
+        "html" if r.content_type == "text/html" else "mixed" if r.mixed else "plain"
+        for r in records
     )
     lines += ["", "| form | records |", "|---|---|"]
     lines += [f"| {f} | {n} |" for f, n in sorted(other.items())]

@@ -19,7 +19,12 @@ from models.artifact import DEFAULT_PATH, ModelArtifact, save_artifact
 from models.corpus import CorpusRecord
 from models.dataset import corpus_files, load_corpus, locate
 from models.features import SentenceUnit, sentence_units
-from models.pipeline import build_classifier, build_features, build_multiclass
+from models.pipeline import (
+    build_classifier,
+    build_features,
+    build_multiclass,
+    build_text_features,
+)
 from nlp.analyzer import Analyzer
 from nlp.lexicon import default_lexicon
 from nlp.schema import Severity
@@ -78,8 +83,14 @@ def _rows(items: list[RecordUnits]) -> list[dict[str, str]]:
     return [{"text": u.text, "rules": u.rules} for item in items for u in item.units]
 
 
-def tune_thresholds(items: list[RecordUnits], proba: np.ndarray) -> dict[str, float]:
-    """Pick the veto and add thresholds that maximise dev F1 with few false positives."""
+def tune_thresholds(
+    items: list[RecordUnits], proba: np.ndarray, text_proba: np.ndarray
+) -> dict[str, float]:
+    """Pick the veto and add thresholds that maximise dev F1 with few false positives.
+
+    The veto reads the detector (text and rules); the add path reads the text-only model,
+    since a sentence where no rule fired carries no rule evidence to learn from.
+    """
     per_record = []
     cursor = 0
     for item in items:
@@ -89,6 +100,7 @@ def tune_thresholds(items: list[RecordUnits], proba: np.ndarray) -> dict[str, fl
                 item.record.verdict != "ok",
                 np.array(item.live, dtype=bool),
                 proba[cursor : cursor + n],
+                text_proba[cursor : cursor + n],
             )
         )
         cursor += n
@@ -96,8 +108,8 @@ def tune_thresholds(items: list[RecordUnits], proba: np.ndarray) -> dict[str, fl
     for veto in (0.0, 0.02, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4):
         for add in (0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95, 1.01):
             tp = fp = fn = tn = 0
-            for gold, live, p in per_record:
-                flagged = bool(np.any(live & (p >= veto)) or np.any(~live & (p >= add)))
+            for gold, live, p, q in per_record:
+                flagged = bool(np.any(live & (p >= veto)) or np.any(~live & (q >= add)))
                 tp += gold and flagged
                 fp += (not gold) and flagged
                 fn += gold and not flagged
@@ -146,17 +158,23 @@ def train(output: Path = DEFAULT_PATH, write_card: bool = True) -> ModelArtifact
     positive = np.flatnonzero(labels == 1)
     grounder_clf = build_multiclass(SEED).fit(matrix[positive], [grounds[i] for i in positive])
     severity_clf = build_classifier(SEED, c=2.0).fit(matrix[positive], explicit[positive])
+    paraphraser = Pipeline(
+        [("features", build_text_features()), ("clf", build_classifier(SEED))]
+    ).fit(rows, labels)
     detector = Pipeline([("features", features), ("clf", detector_clf)])
     grounder = Pipeline([("features", features), ("clf", grounder_clf)])
     severity = Pipeline([("features", features), ("clf", severity_clf)])
 
     dev_items = by_split["dev"]
-    dev_proba = detector_clf.predict_proba(features.transform(_rows(dev_items)))[:, 1]
-    thresholds = tune_thresholds(dev_items, dev_proba)
+    dev_rows = _rows(dev_items)
+    dev_proba = detector_clf.predict_proba(features.transform(dev_rows))[:, 1]
+    dev_text_proba = paraphraser.predict_proba(dev_rows)[:, 1]
+    thresholds = tune_thresholds(dev_items, dev_proba, dev_text_proba)
     artifact = ModelArtifact(
         detector=detector,
         grounder=grounder,
         severity=severity,
+        paraphraser=paraphraser,
         thresholds=thresholds,
         data_sha256=data_sha256(),
         lexicon_digest=lexicon.digest,

@@ -1,9 +1,11 @@
-"""Builds the analyzer a process uses: lexicon and, once trained, the model."""
+"""Builds the analyzer a process uses: lexicon and the trained model."""
 
 from __future__ import annotations
 
 import logging
+import os
 from functools import lru_cache
+from pathlib import Path
 
 from nlp.analyzer import DEFAULT_MAX_CHARS, Analyzer
 from nlp.lexicon import default_lexicon
@@ -11,11 +13,29 @@ from nlp.lexicon import default_lexicon
 logger = logging.getLogger(__name__)
 
 
+def model_path() -> Path:
+    """Where the model artefact lives: STAGECHECK_MODEL_PATH or models/artifacts/."""
+    from models.artifact import DEFAULT_PATH
+
+    override = os.environ.get("STAGECHECK_MODEL_PATH")
+    return Path(override) if override else DEFAULT_PATH
+
+
 @lru_cache(maxsize=4)
 def load_analyzer(rules_only: bool = False, max_chars: int = DEFAULT_MAX_CHARS) -> Analyzer:
-    """The process's analyzer, built once; `rules_only` leaves the model out."""
+    """The process's analyzer, built once.
+
+    The model is required: a missing, corrupt or incompatible artefact raises a
+    ModelError that names the file. `rules_only` is for evaluation and lexicon work.
+    """
     lexicon = default_lexicon()
-    analyzer = Analyzer(lexicon, scorer=None, max_chars=max_chars)
+    scorer = None
+    if not rules_only:
+        from models.artifact import load_artifact
+        from models.scorer import ModelScorer
+
+        scorer = ModelScorer(load_artifact(model_path(), lexicon.digest))
+    analyzer = Analyzer(lexicon, scorer=scorer, max_chars=max_chars)
     logger.info(
         "analyzer ready: model_version=%s rules_only=%s", analyzer.model_version, rules_only
     )

@@ -12,3 +12,11 @@ from nlp.lexicon import default_lexicon
 def rules() -> Analyzer:
     """The rule-based analyzer (lexicons and context, no model)."""
     return Analyzer(default_lexicon())
+
+
+@pytest.fixture(scope="session")
+def analyzer() -> Analyzer:
+    """The full analyzer a user gets: lexicons, context and the trained model."""
+    from service.runtime import load_analyzer
+
+    return load_analyzer()

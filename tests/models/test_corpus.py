@@ -1,0 +1,92 @@
+"""The corpus checks refuse what would corrupt training or evaluation."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from models.check import check_corpus
+from models.dataset import corpus_files
+
+
+def _write(path: Path, records: list[dict[str, object]]) -> Path:
+    path.write_text(
+        "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8"
+    )
+    return path
+
+
+def _record(rid: str, text: str, split: str = "train", **extra: object) -> dict[str, object]:
+    base: dict[str, object] = {
+        "id": rid,
+        "kind": "vacancy",
+        "lang": "nl",
+        "text": text,
+        "verdict": "ok",
+        "category": "neutral",
+        "findings": [],
+        "split": split,
+    }
+    base.update(extra)
+    return base
+
+
+def test_committed_corpus_passes_data_check() -> None:
+    problems, counts = check_corpus(corpus_files())
+    assert problems == []
+    assert counts["records"] >= 3400
+
+
+def test_quote_not_in_text_unknown_label_and_contradicting_verdict_fail(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path / "bad.jsonl",
+        [
+            _record(
+                "a",
+                "Max. 22 jaar.",
+                verdict="reject",
+                category="discriminatory",
+                findings=[{"quote": "max 22 jaar", "ground": "age", "severity": "explicit"}],
+            ),
+            _record(
+                "b",
+                "Hallo.",
+                findings=[{"quote": "Hallo", "ground": "mood", "severity": "explicit"}],
+                verdict="reject",
+                category="discriminatory",
+            ),
+            _record(
+                "c",
+                "Jong team.",
+                verdict="ok",
+                category="discriminatory",
+                findings=[{"quote": "Jong team", "ground": "age", "severity": "implicit"}],
+            ),
+        ],
+    )
+    problems, _ = check_corpus([path])
+    text = "\n".join(problems)
+    assert "bad.jsonl:1" in text and "does not occur in the text" in text
+    assert "bad.jsonl:2" in text and "ground" in text
+    assert "bad.jsonl:3" in text and "contradicts its findings" in text
+
+
+def test_near_duplicates_across_splits_and_duplicate_ids_fail(tmp_path: Path) -> None:
+    text = (
+        "Wij zoeken een gemotiveerde stagiair voor onze bakkerij in Utrecht, vier dagen per week. "
+        "Je leert deeg maken, brood bakken en klanten helpen in de winkel. Je krijgt een "
+        "stagevergoeding van 300 euro per maand en een vaste begeleider."
+    )
+    path = _write(
+        tmp_path / "dup.jsonl",
+        [
+            _record("a", text, split="train"),
+            _record("b", text.replace("Utrecht", "Zwolle"), split="test"),
+            _record(
+                "a", "Iets heel anders over de logistiek in de haven van Rotterdam.", split="dev"
+            ),
+        ],
+    )
+    problems, _ = check_corpus([path])
+    assert any("near-duplicate" in p and "a (train)" in p and "b (test)" in p for p in problems)
+    assert any("duplicate id 'a'" in p for p in problems)
