@@ -165,3 +165,6 @@ def add_model_commands(sub: Any) -> None:
     split.set_defaults(func=cmd_data_split)
     stats = data_sub.add_parser("stats", help="corpus counts as Markdown")
     stats.set_defaults(func=cmd_data_stats)
+    from service.cli_service import add_export_feedback
+
+    add_export_feedback(data_sub)

@@ -1,0 +1,176 @@
+"""End to end: `stagecheck serve` as a real uvicorn process with two workers, over HTTP.
+
+The server runs rules-only (STAGECHECK_RULES_ONLY=true) so that this test checks the HTTP
+layer — workers, keys, metrics across workers, logs, SIGTERM draining — whatever state the
+model artefact is in; the model itself is tested under tests/models.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from service.store.db import make_engine, make_session_factory
+from service.store.keys import create_key
+from service.store.migrate import upgrade
+
+ROOT = Path(__file__).resolve().parents[2]
+MARKER = "Kwikstaart5519X"
+VACANCY = (
+    "Stagiair logistiek gezocht voor ons magazijn in Tilburg. Je bent tussen de 17 en 21 "
+    "jaar en je helpt bij het ontvangen en verzamelen van orders. "
+)
+
+pytestmark = pytest.mark.slow
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _sum_samples(metrics: str, name: str, **labels: str) -> float:
+    total = 0.0
+    for line in metrics.splitlines():
+        if line.startswith(name + "{") and all(f'{k}="{v}"' in line for k, v in labels.items()):
+            total += float(line.rsplit(" ", 1)[1])
+    return total
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """A running `stagecheck serve --workers 2` on a free loopback port, and its key."""
+    data_dir = tmp_path_factory.mktemp("e2e") / "data"
+    url = f"sqlite:///{data_dir / 'stagecheck.db'}"
+    upgrade(url)
+    engine = make_engine(url)
+    with make_session_factory(engine)() as session:
+        _, secret = create_key(session, "e2e")
+    engine.dispose()
+    port = _free_port()
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("STAGECHECK_")},
+        "STAGECHECK_DATA_DIR": str(data_dir),
+        "STAGECHECK_RULES_ONLY": "true",
+        "PYTHONUNBUFFERED": "1",
+    }
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    log_path = data_dir.parent / "server.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                *("-m", "service.cli", "serve", "--host", "127.0.0.1", "--port", str(port)),
+                *("--workers", "2"),
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"server exited with {process.returncode}:\n{log_path.read_text()}")
+            try:
+                if httpx.get(f"{base}/ready", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"server not ready in 90 s:\n{log_path.read_text()}")
+            time.sleep(0.2)
+        yield {"base": base, "key": secret, "process": process, "log": log_path}
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=30)
+
+
+def test_serves_over_http_with_keys(server: dict[str, Any]) -> None:
+    base, key = server["base"], server["key"]
+    with httpx.Client(base_url=base, timeout=30) as client:
+        assert client.get("/health").json() == {"status": "ok"}
+        response = client.post(
+            "/v1/analyze",
+            json={"text": f"{VACANCY}{MARKER}", "id": "e2e-1"},
+            headers={"Authorization": f"Bearer {key}", "X-Request-ID": "e2e-request"},
+        )
+        assert response.status_code == 200
+        assert response.headers["x-request-id"] == "e2e-request"
+        body = response.json()
+        assert body["id"] == "e2e-1" and body["verdict"] == "reject"
+        assert any(f["quote"] == "tussen de 17 en 21 jaar" for f in body["findings"])
+        unauthorised = client.post("/v1/analyze", json={"text": VACANCY})
+        assert unauthorised.status_code == 401
+        assert unauthorised.headers["content-type"] == "application/problem+json"
+        assert client.get("/v1/grounds", headers={"X-API-Key": key}).status_code == 200
+        assert "nog niet gebouwd" in client.get("/").text
+
+
+def test_metrics_add_up_across_workers(server: dict[str, Any]) -> None:
+    base, key = server["base"], server["key"]
+    labels = {"method": "GET", "route": "/v1/model", "status": "200"}
+    before = _sum_samples(
+        httpx.get(f"{base}/metrics").text, "stagecheck_http_requests_total", **labels
+    )
+    for _ in range(12):  # a new connection each time, so the kernel spreads them
+        assert httpx.get(f"{base}/v1/model", headers={"X-API-Key": key}).status_code == 200
+    after = _sum_samples(
+        httpx.get(f"{base}/metrics").text, "stagecheck_http_requests_total", **labels
+    )
+    assert after - before == 12
+
+
+def test_sigterm_drains_requests_in_flight(server: dict[str, Any]) -> None:
+    base, key, process = server["base"], server["key"], server["process"]
+    headers = {"X-API-Key": key}
+    # Size the batch to take about three seconds on this machine, whatever its speed and
+    # load, and signal a third of the way in: late enough that the worker has read the
+    # request, early enough that it is still analysing.
+    probe = [{"text": VACANCY * 4}] * 10
+    started = time.perf_counter()
+    httpx.post(f"{base}/v1/analyze/batch", json={"items": probe}, headers=headers, timeout=60)
+    per_item = (time.perf_counter() - started) / len(probe)
+    count = max(20, min(500, int(3.0 / per_item)))
+    items = [{"id": str(i), "text": VACANCY * 4} for i in range(count)]
+    outcome: dict[str, Any] = {}
+
+    def send_batch() -> None:
+        try:
+            outcome["response"] = httpx.post(
+                f"{base}/v1/analyze/batch", json={"items": items}, headers=headers, timeout=60
+            )
+        except httpx.HTTPError as exc:  # pragma: no cover - reported by the assert below
+            outcome["error"] = exc
+
+    sender = threading.Thread(target=send_batch)
+    sender.start()
+    time.sleep(max(0.5, count * per_item / 3))
+    process.send_signal(signal.SIGTERM)
+    sender.join(timeout=60)
+    assert "error" not in outcome, outcome.get("error")
+    response = outcome["response"]
+    assert response.status_code == 200
+    assert response.json()["count"] == count and response.json()["failed"] == 0
+    assert process.wait(timeout=60) in (0, -signal.SIGTERM)
+    log = server["log"].read_text()
+    # The batch finished after the signal: the worker drained it instead of dropping it.
+    signalled = log.index("Received SIGTERM")
+    assert log.index("POST /v1/analyze/batch status=200", signalled) > signalled
+    assert f"items={count}" in log[signalled:]
+    assert MARKER not in log
