@@ -1,0 +1,164 @@
+"""Cold start: process start to the first answered analysis, model load time, artefact size.
+
+Issue 7 item 4. Each figure is the median of fresh processes, beside baselines measured in
+the same run: a bare interpreter, and `import spacy` + `spacy.blank("nl")`.
+
+- CLI: `stagecheck analyze --json -` on a short text on stdin, from spawn until the JSON has
+  been read and the process has exited;
+- a breakdown of one cold start in a fresh process: imports, lexicon, spaCy pipelines and
+  matchers, model load (`load_artifact`), first analysis, peak RSS;
+- the artefact's size on disk;
+- with --train: `stagecheck train --no-card` into a temporary file (the real artefact and
+  MODEL_CARD.md are not touched).
+
+    .venv/bin/python bench/coldstart.py
+    .venv/bin/python bench/coldstart.py --train
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from benchlib import environment, format_table, median
+
+SHORT_TEXT = "Wij zoeken een jonge stagiair, max. 21 jaar. Hoofddoekjes zijn niet toegestaan.\n"
+MB = 1024 * 1024
+
+# Runs in a fresh interpreter; prints one JSON object with the phases of a cold start.
+_BREAKDOWN = r"""
+import json, resource, sys, time
+t0 = time.perf_counter()
+import spacy
+t_spacy = time.perf_counter()
+from models.artifact import load_artifact
+from models.scorer import ModelScorer
+from nlp.analyzer import Analyzer
+from nlp.lexicon import default_lexicon
+from service.runtime import model_path
+t_imports = time.perf_counter()
+lexicon = default_lexicon()
+t_lexicon = time.perf_counter()
+artifact = load_artifact(model_path(), lexicon.digest)
+t_model = time.perf_counter()
+analyzer = Analyzer(lexicon, scorer=ModelScorer(artifact))
+t_analyzer = time.perf_counter()
+analysis = analyzer.analyze(sys.argv[1], kind="vacancy")
+analysis.model_dump_json()
+t_first = time.perf_counter()
+analyzer.analyze(sys.argv[1], kind="vacancy")
+t_second = time.perf_counter()
+print(json.dumps({
+    "import spacy": t_spacy - t0,
+    "import nlp, models, service": t_imports - t_spacy,
+    "lexicon (YAML + validation)": t_lexicon - t_imports,
+    "model load (load_artifact)": t_model - t_lexicon,
+    "Analyzer(): pipelines + matchers": t_analyzer - t_model,
+    "first analysis + JSON": t_first - t_analyzer,
+    "second analysis (warm)": t_second - t_first,
+    "total in process": t_first - t0,
+    "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    "verdict": analysis.verdict.value,
+}))
+"""
+
+
+def stagecheck_command() -> list[str]:
+    """The `stagecheck` console script beside this interpreter."""
+    script = Path(sys.executable).with_name("stagecheck")
+    if not script.exists():
+        raise SystemExit("bench: no `stagecheck` beside this Python; run `make` first")
+    return [str(script)]
+
+
+def time_process(command: list[str], stdin: bytes = b"") -> tuple[float, bytes]:
+    """Seconds from spawn to exit of `command`, and its stdout; fails loudly on an error."""
+    started = time.perf_counter()
+    result = subprocess.run(command, input=stdin, capture_output=True, check=False)
+    seconds = time.perf_counter() - started
+    if result.returncode != 0:
+        raise SystemExit(
+            f"bench: `{' '.join(command)}` exited with {result.returncode}:\n"
+            f"{result.stderr.decode(errors='replace')}"
+        )
+    return seconds, result.stdout
+
+
+def median_of(command: list[str], repeats: int, stdin: bytes = b"") -> tuple[float, float, float]:
+    """(median, min, max) seconds over `repeats` fresh processes."""
+    runs = [time_process(command, stdin)[0] for _ in range(repeats)]
+    return median(runs), min(runs), max(runs)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the cold-start measurements and print their tables."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=5, help="fresh processes per figure")
+    parser.add_argument("--train", action="store_true", help="also time `stagecheck train`")
+    args = parser.parse_args(argv)
+
+    from service.runtime import model_path
+
+    artefact = model_path()
+    if not artefact.exists():
+        print(f"bench: no model at {artefact}; build it with `stagecheck train`", file=sys.stderr)
+        return 2
+    print(environment())
+    print(f"artefact: {artefact} ({artefact.stat().st_size / MB:.1f} MB on disk)\n")
+
+    python = sys.executable
+    analyze = [*stagecheck_command(), "analyze", "--json", "-"]
+    _, output = time_process(analyze, SHORT_TEXT.encode())
+    verdict = json.loads(output)["verdict"]
+    rows: list[list[object]] = []
+    for label, command, stdin in (
+        ("python -c pass (baseline)", [python, "-c", "pass"], b""),
+        (
+            'import spacy; spacy.blank("nl") (baseline)',
+            [python, "-c", "import spacy; spacy.blank('nl')('test')"],
+            b"",
+        ),
+        (f"stagecheck analyze --json - (verdict {verdict})", analyze, SHORT_TEXT.encode()),
+    ):
+        mid, low, high = median_of(command, args.repeats, stdin)
+        rows.append([label, args.repeats, mid, low, high])
+    print("process start to first answer, seconds (fresh processes)")
+    print(format_table(["command", "runs", "median s", "min s", "max s"], rows))
+
+    phases: dict[str, list[float]] = {}
+    rss: list[float] = []
+    for _ in range(args.repeats):
+        _, output = time_process([python, "-c", _BREAKDOWN, SHORT_TEXT])
+        result = json.loads(output)
+        rss.append(float(result.pop("peak_rss_mb")))
+        result.pop("verdict")
+        for phase, seconds in result.items():
+            phases.setdefault(phase, []).append(float(seconds))
+    print(f"\nphases of one cold start in a fresh process, median of {args.repeats}")
+    print(
+        format_table(
+            ["phase", "median s", "min s", "max s"],
+            [[phase, median(v), min(v), max(v)] for phase, v in phases.items()],
+        )
+    )
+    print(f"peak RSS of that process (ru_maxrss): {median(rss):.0f} MB (median)")
+
+    if args.train:
+        with tempfile.TemporaryDirectory(prefix="stagecheck-bench-") as workdir:
+            target = Path(workdir) / "model.joblib"
+            command = [*stagecheck_command(), "train", "--no-card", "-o", str(target)]
+            seconds, output = time_process(command)
+            size = target.stat().st_size / MB
+        print(f"\nstagecheck train --no-card: {seconds:.1f} s wall, artefact {size:.1f} MB")
+        for line in output.decode().splitlines():
+            print(f"  {line}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
