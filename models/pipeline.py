@@ -31,7 +31,9 @@ def build_features() -> FeatureUnion:
                             "tfidf",
                             TfidfVectorizer(
                                 ngram_range=(1, 2),
-                                min_df=2,
+                                # A word must occur in 3+ sentences: a company name in one
+                                # flagged text must not become evidence (MODEL_CARD features).
+                                min_df=3,
                                 max_features=60_000,
                                 sublinear_tf=True,
                                 token_pattern=WORD_TOKENS,

@@ -93,3 +93,16 @@ def create_stagecheck_lemmatizer(nlp: Language, name: str) -> Callable[[Doc], Do
         return doc
 
     return lemmatize
+
+
+@Language.component("stagecheck_line_breaks")
+def split_at_line_breaks(doc: Doc) -> Doc:
+    """Start a sentence after every line break: titles, bullets and list items are units.
+
+    The sentencizer splits on punctuation only, so a heading without a full stop ran into
+    the paragraph below it, and the context rules and the model saw one long "sentence".
+    """
+    for token in doc[:-1]:
+        if token.is_space and "\n" in token.text:
+            doc[token.i + 1].is_sent_start = True
+    return doc

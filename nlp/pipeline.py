@@ -14,7 +14,7 @@ LANGUAGES = ("nl", "en")
 
 @cache
 def get_pipeline(lang: str) -> Language:
-    """The pipeline for `lang`: blank tokenizer, sentencizer and lookup lemmas.
+    """The pipeline for `lang`: blank tokenizer, sentences (also at line breaks), lemmas.
 
     No pretrained pipeline is needed: everything comes from spaCy and spacy-lookups-data.
     """
@@ -22,6 +22,7 @@ def get_pipeline(lang: str) -> Language:
         raise ValueError(f"unsupported language {lang!r}; supported: {LANGUAGES}")
     pipeline = spacy.blank(lang)
     pipeline.add_pipe("sentencizer")
+    pipeline.add_pipe("stagecheck_line_breaks")
     pipeline.add_pipe("stagecheck_lemmatizer")
     pipeline.max_length = 3_000_000
     return pipeline
