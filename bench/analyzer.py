@@ -142,6 +142,9 @@ def staged_profile(analyzer: Any, texts: list[str]) -> tuple[list[list[object]],
         union.transform = clock.wrap("model/features", union.transform)
         for name, transformer in union.transformer_list:
             transformer.transform = clock.wrap(f"model/features/{name}", transformer.transform)
+        paraphraser = getattr(scorer.artifact, "paraphraser", None)
+        if paraphraser is not None:  # the text-only model for sentences no rule caught
+            paraphraser.predict_proba = clock.wrap("model/paraphraser", paraphraser.predict_proba)
         namespace["sentence_units"] = clock.wrap("model/units", original_units)
     try:
         for text in texts:
@@ -194,9 +197,12 @@ def staged_profile(analyzer: Any, texts: list[str]) -> tuple[list[list[object]],
             row(f"features: {name.rsplit('/', 1)[1]}", ms[name], sub=True)
         row("features: union hstack", features - parts, sub=True)
         row("predict_proba", ms["model/probabilities"] - features, sub=True)
+        paraphraser_ms = ms.get("model/paraphraser", 0.0)
+        if "model/paraphraser" in ms:
+            row("paraphraser (text-only model, own features)", paraphraser_ms, sub=True)
         row(
-            "veto/confirm/add + narrow",
-            model - ms["model/probabilities"] - ms["model/units"],
+            "veto/confirm/add, grounder, narrow",
+            model - ms["model/probabilities"] - ms["model/units"] - paraphraser_ms,
             sub=True,
         )
     row("result building (overlaps, findings, verdict)", result)

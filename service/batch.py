@@ -64,6 +64,10 @@ def screen_stream(
     bar = tqdm(total=None, unit=" texts", disable=not show, file=sys.stderr, dynamic_ncols=True)
     written = failed = 0
     jobs = os.cpu_count() or 1 if jobs == 0 else max(1, jobs)
+    # Load the analyzer in this process first: a missing or broken model then fails here
+    # with its message (a pool would respawn failing workers forever), and forked workers
+    # share the loaded lexicons and model.
+    _init_worker(rules_only)
     with ExitStack() as stack:
         if jobs > 1:
             context = multiprocessing.get_context(
@@ -73,7 +77,6 @@ def screen_stream(
                 context.Pool(jobs, initializer=_init_worker, initargs=(rules_only,))
             )
         else:
-            _init_worker(rules_only)
             pool = None
         for window in _windows(items, _WINDOW):
             if pool is not None:

@@ -142,3 +142,19 @@ def test_screen_csv_without_text_column_is_refused() -> None:
     result = run(["screen", "-"], "id,tekst\n1,hallo\n")
     assert result.returncode == 2
     assert "no 'text' column" in result.stderr.decode()
+
+
+def test_screen_with_several_workers_and_no_model_stops_with_the_reason(tmp_path: Path) -> None:
+    import os
+
+    env = {**os.environ, "STAGECHECK_MODEL_PATH": str(tmp_path / "missing.joblib")}
+    result = subprocess.run(
+        [*STAGECHECK, "screen", "-j", "2", "-"],
+        input=b'{"id": 1, "text": "Max 25 jaar."}\n',
+        capture_output=True,
+        cwd=ROOT,
+        timeout=120,
+        env=env,
+    )
+    assert result.returncode == 2
+    assert "E101 no model" in result.stderr.decode()
