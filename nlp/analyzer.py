@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from typing import Protocol
@@ -201,22 +200,6 @@ class Analyzer:
         return self.analyze_prepared(
             prepared, id=id, explain=explain, html=content_type == "text/html"
         )
-
-    def analyze_many(
-        self, items: Iterable[dict[str, object]], batch_size: int = 64
-    ) -> Iterator[Analysis | Exception]:
-        """Analyse many texts in order; yields an Analysis or the InputError of each item."""
-        for item in items:
-            try:
-                yield self.analyze(
-                    str(item.get("text", "")) if item.get("text") is not None else "",
-                    kind=str(item.get("kind") or "vacancy"),
-                    lang=item.get("lang"),  # type: ignore[arg-type]
-                    content_type=str(item.get("content_type") or "text/plain"),
-                    id=None if item.get("id") is None else str(item.get("id")),
-                )
-            except Exception as exc:
-                yield exc
 
     def candidates(self, prepared: PreparedText) -> list[Candidate]:
         """Every candidate of the rules, with context decisions, offsets into the text."""

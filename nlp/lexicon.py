@@ -211,14 +211,6 @@ class Lexicon(BaseModel):
         """Every entry of one language with its ground."""
         return [(f.ground, e) for f in self.files.get(lang, []) for e in f.entries]
 
-    def entry(self, rule_id: str) -> tuple[Ground, LexiconEntry]:
-        """The entry with this id."""
-        for lang in self.files:
-            for ground, entry in self.entries(lang):
-                if entry.id == rule_id:
-                    return ground, entry
-        raise KeyError(rule_id)
-
     def pattern_counts(self) -> dict[str, int]:
         """Number of patterns per language (phrases, token patterns, phrase pairs)."""
         return {lang: sum(e.pattern_count for _, e in self.entries(lang)) for lang in self.files}

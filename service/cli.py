@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import sys
 from collections.abc import Sequence
@@ -232,10 +231,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         return 1
     return code
-
-
-def _json_line(obj: dict[str, Any]) -> str:
-    return json.dumps(obj, ensure_ascii=False)
 
 
 if __name__ == "__main__":  # pragma: no cover
