@@ -16,7 +16,7 @@ import sklearn
 
 from nlp.errors import StagecheckError
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3  # 3: grounder and severity read the text features alone
 ARTIFACT_DIR = Path(__file__).resolve().parent / "artifacts"
 DEFAULT_PATH = ARTIFACT_DIR / "stagecheck-model.joblib"
 

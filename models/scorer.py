@@ -50,7 +50,7 @@ class ModelScorer:
         units = sentence_units(prepared, candidates)
         if not units:
             return ModelReview(risk=0.0)
-        proba, features = self.probabilities(units)
+        proba, _ = self.probabilities(units)
         added_rows: list[int] = []
         for index, unit in enumerate(units):
             p = float(proba[index])
@@ -86,14 +86,17 @@ class ModelScorer:
                 added_rows.append(index)
         added = []
         if added_rows:
-            text_proba = self.artifact.paraphraser.predict_proba(
+            # One text vectorisation serves the paraphraser, the grounder and the severity
+            # model: all three share the fitted text features.
+            text_matrix = self.artifact.paraphraser.named_steps["features"].transform(
                 [{"text": units[i].text, "rules": units[i].rules} for i in added_rows]
-            )[:, 1]
-            keep = [k for k, q in enumerate(text_proba) if q >= self.add_above]
+            )
+            text_proba = self.artifact.paraphraser.named_steps["clf"].predict_proba(text_matrix)
+            keep = [k for k, q in enumerate(text_proba[:, 1]) if q >= self.add_above]
+            text_scores = {added_rows[k]: float(text_proba[k, 1]) for k in keep}
             added_rows = [added_rows[k] for k in keep]
-            text_scores = {added_rows[j]: float(text_proba[k]) for j, k in enumerate(keep)}
         if added_rows:
-            sub = features[added_rows]
+            sub = text_matrix[keep]
             grounds = self.artifact.grounder.named_steps["clf"].predict(sub)
             explicit = self.artifact.severity.named_steps["clf"].predict_proba(sub)[:, 1]
             for row, ground, p_explicit in zip(added_rows, grounds, explicit, strict=True):

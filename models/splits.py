@@ -1,4 +1,10 @@
-"""Train/dev/test splits fixed by id, stratified by kind and ground, near-duplicates together."""
+"""Train/dev/test splits fixed by id, stratified by kind and ground, near-duplicates together.
+
+Dev and test come from the held-out set (`training_data/heldout_*.jsonl`), written by authors
+who never saw the lexicons, the rest of the corpus or the model. The authored corpus, which the
+lexicon authors read, is all training data: tuning or testing on it would measure how well the
+rules remember their own sources, not how they do on texts nobody has seen.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +17,8 @@ from sklearn.feature_extraction.text import HashingVectorizer
 from models.corpus import CorpusRecord
 from models.features import normalise
 
-SPLIT_SHARES = (("train", 0.70), ("dev", 0.15), ("test", 0.15))
+HELDOUT_SHARES = (("dev", 0.5), ("test", 0.5))
+HELDOUT_PREFIX = "heldout_"
 NEAR_DUPLICATE_COSINE = 0.8
 
 
@@ -81,29 +88,51 @@ def _order_key(record_id: str) -> str:
     return hashlib.sha256(f"stagecheck-split:{record_id}".encode()).hexdigest()
 
 
-def assign_splits(records: list[CorpusRecord]) -> dict[str, str]:
-    """A split per record id: 70/15/15 within each stratum; near-duplicates share a split."""
+def _stratified(
+    records: list[CorpusRecord],
+    groups: list[list[int]],
+    shares: tuple[tuple[str, float], ...],
+    assignment: dict[str, str],
+) -> None:
+    """Deal groups out by `shares` within each stratum, in an order fixed by their ids."""
     by_stratum: dict[str, list[list[int]]] = defaultdict(list)
-    for group in _groups(records):
+    for group in groups:
         first = min(group, key=lambda i: records[i].id)
         by_stratum[stratum(records[first])].append(group)
-    assignment: dict[str, str] = {}
-    for groups in by_stratum.values():
-        groups.sort(key=lambda g: _order_key(min(records[i].id for i in g)))
-        total = sum(len(g) for g in groups)
-        bounds = np.cumsum([share for _, share in SPLIT_SHARES]) * total
+    for stratum_groups in by_stratum.values():
+        stratum_groups.sort(key=lambda g: _order_key(min(records[i].id for i in g)))
+        total = sum(len(g) for g in stratum_groups)
+        bounds = np.cumsum([share for _, share in shares]) * total
         placed = 0
-        for group in groups:
+        for group in stratum_groups:
             position = placed + len(group) / 2
             split = next(
                 (
                     name
-                    for (name, _), bound in zip(SPLIT_SHARES, bounds, strict=True)
+                    for (name, _), bound in zip(shares, bounds, strict=True)
                     if position <= bound
                 ),
-                "train",
+                shares[-1][0],
             )
             for index in group:
                 assignment[records[index].id] = split
             placed += len(group)
+
+
+def assign_splits(
+    records: list[CorpusRecord], held_out: set[str] | frozenset[str] = frozenset()
+) -> dict[str, str]:
+    """A split per record id: the authored corpus is train; held-out texts are dev and test.
+
+    Held-out texts are dealt 50/50 to dev and test within each stratum. Near-duplicates share
+    a split: a corpus text that nearly repeats a held-out one leaves training with it.
+    """
+    assignment: dict[str, str] = {}
+    pooled, authored = [], []
+    for group in _groups(records):
+        (pooled if any(records[i].id in held_out for i in group) else authored).append(group)
+    for group in authored:
+        for index in group:
+            assignment[records[index].id] = "train"
+    _stratified(records, pooled, HELDOUT_SHARES, assignment)
     return assignment

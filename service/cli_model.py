@@ -104,17 +104,20 @@ def cmd_data_check(args: argparse.Namespace) -> int:
 
 
 def cmd_data_split(args: argparse.Namespace) -> int:
-    """stagecheck data split: assign train/dev/test by id, stratified, near-duplicates together."""
+    """stagecheck data split: held-out files make dev and test (by id, stratified); the rest train."""
     from collections import Counter
 
     from models.corpus import iter_records
     from models.dataset import corpus_files, write_jsonl
-    from models.splits import assign_splits
+    from models.splits import HELDOUT_PREFIX, assign_splits
 
     paths = corpus_files()
     per_file = {path: [record for _, record in iter_records(path)] for path in paths}
     records = [r for rs in per_file.values() for r in rs]
-    assignment = assign_splits(records)
+    held_out = {
+        r.id for path, rs in per_file.items() if path.name.startswith(HELDOUT_PREFIX) for r in rs
+    }
+    assignment = assign_splits(records, held_out)
     for path, file_records in per_file.items():
         write_jsonl(
             path,

@@ -90,3 +90,24 @@ def test_near_duplicates_across_splits_and_duplicate_ids_fail(tmp_path: Path) ->
     problems, _ = check_corpus([path])
     assert any("near-duplicate" in p and "a (train)" in p and "b (test)" in p for p in problems)
     assert any("duplicate id 'a'" in p for p in problems)
+
+
+def test_held_out_records_make_dev_and_test_and_pull_their_near_duplicates_along() -> None:
+    from models.corpus import CorpusRecord
+    from models.splits import assign_splits
+
+    words = ["bakker", "kapper", "haven", "lasser", "kassa", "zorg", "kantoor", "magazijn"]
+    texts = [
+        " ".join(words[(i * k) % len(words)] for k in range(1, 8)) + f" {i}" for i in range(40)
+    ]
+    held_texts = [t.replace(" ", " en ") + " held" for t in texts]
+    corpus = [CorpusRecord.model_validate(_record(f"c{i:02}", t)) for i, t in enumerate(texts)]
+    held = [CorpusRecord.model_validate(_record(f"ho{i:02}", t)) for i, t in enumerate(held_texts)]
+    text = "Wij zoeken een stagiair voor de receptie van ons hotel in Maastricht, BBL."
+    twin = CorpusRecord.model_validate(_record("twin", text.replace("Maastricht", "Venlo")))
+    original = CorpusRecord.model_validate(_record("ho-x", text))
+    ids = {r.id for r in held} | {"ho-x"}
+    assignment = assign_splits([*corpus, *held, twin, original], held_out=ids)
+    assert {assignment[r.id] for r in corpus} == {"train"}
+    assert {assignment[r.id] for r in held} == {"dev", "test"}
+    assert assignment["twin"] == assignment["ho-x"] != "train", "a held-out text's twin trained"
