@@ -71,9 +71,10 @@ LEXICON_MATCHERS = {
     "_lemma": "PhraseMatcher LEMMA",
     "_lower": "PhraseMatcher LOWER",
     "_tokens": "token Matcher (patterns without anchor)",
+    "_anchored": "anchored token patterns (windows around anchor words)",
     "_near_parts": "near-pair PhraseMatcher",
 }
-LEXICON_ROWS = [*LEXICON_MATCHERS.values(), "gated token Matchers"]
+LEXICON_ROWS = list(LEXICON_MATCHERS.values())
 
 
 def bare_tokenise(texts: list[str]) -> float:
@@ -102,15 +103,14 @@ def full_analysis(analyzer: Any, texts: list[str]) -> tuple[float, Counter[str]]
     return time.perf_counter() - started, verdicts
 
 
-def staged_profile(analyzer: Any, texts: list[str]) -> tuple[list[list[object]], float, str]:
+def staged_profile(analyzer: Any, texts: list[str]) -> tuple[list[list[object]], float]:
     """Per-stage ms per text: the stages of one analysis, each wrapped with a clock.
 
-    Returns the table rows, the summed ms per text of analyze(), and a note on the gate.
+    Returns the table rows and the summed ms per text of analyze().
     """
     import models.scorer as scorer_module
 
     clock = StageClock()
-    gated_total = 0
     for lang, recognizers in analyzer._recognizers.items():
         for recognizer in recognizers:
             recognizer.analyze = clock.wrap(
@@ -121,13 +121,6 @@ def staged_profile(analyzer: Any, texts: list[str]) -> tuple[list[list[object]],
                 if matcher is not None:
                     timed = TimedMatcher(matcher, f"lexicon/{label}", clock)
                     setattr(recognizer, attribute, timed)
-            gated = getattr(recognizer, "_gated", None)
-            if gated is not None:  # (anchor words, Matcher) pairs run when an anchor occurs
-                gated_total += len(gated) if lang == "nl" else 0
-                recognizer._gated = [
-                    (anchor, TimedMatcher(matcher, "lexicon/gated token Matchers", clock))
-                    for anchor, matcher in gated
-                ]
         context = analyzer._context[lang]
         context.apply = clock.wrap("context", context.apply)
     analyzer._segments = clock.wrap("prepare/spacy", analyzer._segments)
@@ -208,9 +201,7 @@ def staged_profile(analyzer: Any, texts: list[str]) -> tuple[list[list[object]],
     row("result building (overlaps, findings, verdict)", result)
     rows.append(["total analyze()", total, "100%"])
     rows.append(["serialise (model_dump_json; not in analyze())", ms["serialise"], ""])
-    runs = clock.calls["lexicon/gated token Matchers"] / len(texts)
-    note = f"gated Dutch token patterns run per text: {runs:.1f} of {gated_total}"
-    return rows, total, note
+    return rows, total
 
 
 def pipeline_components(texts: list[str]) -> list[list[object]]:
@@ -314,13 +305,12 @@ def main(argv: list[str] | None = None) -> int:
     )
 
     sample = texts[: min(args.profile_n, len(texts))]
-    rows, staged_total, gate_note = staged_profile(analyzer, sample)
+    rows, staged_total = staged_profile(analyzer, sample)
     print(
         f"\nper-stage profile, ms per text ({len(sample):,} texts, stages wrapped with timers; "
         f"total {staged_total:.2f} ms against {1000 * full / len(texts):.2f} ms unwrapped)"
     )
     print(format_table(["stage", "ms/text", "share"], rows))
-    print(gate_note)
     print(
         f"\nDutch pipeline components, ms per text (separate pass over the same {len(sample):,} texts)"
     )
