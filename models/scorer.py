@@ -3,6 +3,7 @@ adds findings for sentences the rules missed."""
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any
 
@@ -10,10 +11,13 @@ import numpy as np
 
 from models.artifact import ModelArtifact
 from models.features import SentenceUnit, normalise, sentence_units
+from models.vectorise import CachedFeatures, UnsupportedFeaturesError
 from nlp.analyzer import ModelReview, PreparedText
 from nlp.lexicon import ContextPolicy
 from nlp.recognizers.base import Candidate
 from nlp.schema import Ground, Severity, TraceStep
+
+logger = logging.getLogger(__name__)
 
 _TOKEN = re.compile(r"\w[\w'-]*")
 _MAX_QUOTE_TOKENS = 8
@@ -37,13 +41,41 @@ class ModelScorer:
         self._word_index: dict[str, int] = words.vocabulary_
         coef = artifact.paraphraser.named_steps["clf"].coef_[0]
         self._word_weights = coef[: len(words.vocabulary_)]
+        # The detector's features with a word cache; the text-only model reuses their text
+        # columns when it was fitted on the same rows (as `stagecheck train` does), instead
+        # of vectorising every sentence a second time. Both give the same numbers.
+        union = artifact.detector.named_steps["features"]
+        self._features: CachedFeatures | None = None
+        self._shared_text_columns = False
+        try:
+            self._features = CachedFeatures(union)
+        except UnsupportedFeaturesError as exc:
+            logger.info("model features computed by scikit-learn: %s", exc)
+        if self._features is not None:
+            self._shared_text_columns = self._features.same_text_features(features)
+        self._paraphraser_clf = artifact.paraphraser.named_steps["clf"]
 
     def probabilities(self, units: list[SentenceUnit]) -> tuple[np.ndarray, Any]:
         """P(discriminatory) per sentence and the shared feature matrix."""
         rows = [{"text": u.text, "rules": u.rules} for u in units]
-        features = self.artifact.detector.named_steps["features"].transform(rows)
+        if self._features is not None:
+            features = self._features.transform(rows)
+        else:
+            features = self.artifact.detector.named_steps["features"].transform(rows)
         proba = self.artifact.detector.named_steps["clf"].predict_proba(features)[:, 1]
         return proba, features
+
+    def text_probabilities(
+        self, units: list[SentenceUnit], features: Any, rows: list[int]
+    ) -> np.ndarray:
+        """P(discriminatory) from the text-only model for the sentences `rows` of `units`."""
+        if self._shared_text_columns and self._features is not None:
+            text = features[rows][:, : self._features.text_columns]
+            proba: np.ndarray = self._paraphraser_clf.predict_proba(text)[:, 1]
+            return proba
+        return self.artifact.paraphraser.predict_proba(
+            [{"text": units[i].text, "rules": units[i].rules} for i in rows]
+        )[:, 1]
 
     def review(self, prepared: PreparedText, candidates: list[Candidate]) -> ModelReview:
         """Veto weak rule candidates, confirm the rest, add model-only findings."""
@@ -86,9 +118,7 @@ class ModelScorer:
                 added_rows.append(index)
         added = []
         if added_rows:
-            text_proba = self.artifact.paraphraser.predict_proba(
-                [{"text": units[i].text, "rules": units[i].rules} for i in added_rows]
-            )[:, 1]
+            text_proba = self.text_probabilities(units, features, added_rows)
             keep = [k for k, q in enumerate(text_proba) if q >= self.add_above]
             added_rows = [added_rows[k] for k in keep]
             text_scores = {added_rows[j]: float(text_proba[k]) for j, k in enumerate(keep)}

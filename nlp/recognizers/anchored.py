@@ -177,9 +177,7 @@ class AnchoredMatcher:
             if pattern.reach is None:
                 matches.extend(pattern.matcher(doc))
                 continue
-            occurrences = sorted(
-                {i for word in pattern.anchor for i in positions.get(word, ())}
-            )
+            occurrences = sorted({i for word in pattern.anchor for i in positions.get(word, ())})
             for start, end in _windows(occurrences, pattern.reach, length):
                 for match_id, match_start, match_end in pattern.matcher(doc[start:end]):
                     matches.append((match_id, start + match_start, start + match_end))
