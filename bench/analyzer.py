@@ -131,13 +131,17 @@ def staged_profile(analyzer: Any, texts: list[str]) -> tuple[list[list[object]],
     if scorer is not None:
         scorer.review = clock.wrap("model", scorer.review)
         scorer.probabilities = clock.wrap("model/probabilities", scorer.probabilities)
-        union = scorer.artifact.detector.named_steps["features"]
-        union.transform = clock.wrap("model/features", union.transform)
-        for name, transformer in union.transformer_list:
-            transformer.transform = clock.wrap(f"model/features/{name}", transformer.transform)
-        paraphraser = getattr(scorer.artifact, "paraphraser", None)
-        if paraphraser is not None:  # the text-only model for sentences no rule caught
-            paraphraser.predict_proba = clock.wrap("model/paraphraser", paraphraser.predict_proba)
+        cached = getattr(scorer, "_features", None)
+        if cached is not None:  # models/vectorise.CachedFeatures: same numbers, faster
+            cached.transform = clock.wrap("model/features", cached.transform)
+            cached._char_counts = clock.wrap("model/features/char counts", cached._char_counts)
+        else:
+            union = scorer.artifact.detector.named_steps["features"]
+            union.transform = clock.wrap("model/features", union.transform)
+            for name, transformer in union.transformer_list:
+                transformer.transform = clock.wrap(f"model/features/{name}", transformer.transform)
+        if hasattr(scorer, "text_probabilities"):  # the text-only model, on no-rule sentences
+            scorer.text_probabilities = clock.wrap("model/paraphraser", scorer.text_probabilities)
         namespace["sentence_units"] = clock.wrap("model/units", original_units)
     try:
         for text in texts:
@@ -188,11 +192,11 @@ def staged_profile(analyzer: Any, texts: list[str]) -> tuple[list[list[object]],
         row("sentence units", ms["model/units"], sub=True)
         for name in sorted(k for k in ms if k.startswith("model/features/")):
             row(f"features: {name.rsplit('/', 1)[1]}", ms[name], sub=True)
-        row("features: union hstack", features - parts, sub=True)
+        row("features: the rest (words, rules, TF-IDF, hstack)", features - parts, sub=True)
         row("predict_proba", ms["model/probabilities"] - features, sub=True)
         paraphraser_ms = ms.get("model/paraphraser", 0.0)
         if "model/paraphraser" in ms:
-            row("paraphraser (text-only model, own features)", paraphraser_ms, sub=True)
+            row("text-only model (sentences no rule caught)", paraphraser_ms, sub=True)
         row(
             "veto/confirm/add, grounder, narrow",
             model - ms["model/probabilities"] - ms["model/units"] - paraphraser_ms,

@@ -30,13 +30,22 @@ class LexiconRecognizer:
         self._anchored = AnchoredMatcher(nlp.vocab, frozenset(nlp.Defaults.stop_words))
         self._near_parts = PhraseMatcher(nlp.vocab, attr="LEMMA")
         self._near: dict[str, list[tuple[str, str, NearPattern]]] = defaultdict(list)
+        # Every phrase that needs lemmas goes through one nlp.pipe call: one call per entry
+        # was most of the start-up time (issue 7). Each doc is processed on its own, so the
+        # docs are the same either way.
+        phrases = [p for _, entry in entries if entry.match != "lower" for p in entry.phrases]
+        phrases += [
+            p for _, entry in entries for near in entry.near for p in near.left + near.right
+        ]
+        unique = list(dict.fromkeys(phrases))
+        docs = dict(zip(unique, nlp.pipe(unique), strict=True))
         for ground, entry in entries:
             self._entries[entry.id] = (ground, entry)
             if entry.phrases:
                 if entry.match == "lower":
                     self._lower.add(entry.id, [nlp.make_doc(p) for p in entry.phrases])
                 else:
-                    self._lemma.add(entry.id, list(nlp.pipe(entry.phrases)))
+                    self._lemma.add(entry.id, [docs[p] for p in entry.phrases])
             if entry.patterns:
                 for pattern in entry.patterns:
                     try:
@@ -49,8 +58,8 @@ class LexiconRecognizer:
             for number, near in enumerate(entry.near):
                 left_key = f"{entry.id}#near{number}L"
                 right_key = f"{entry.id}#near{number}R"
-                self._near_parts.add(left_key, list(nlp.pipe(near.left)))
-                self._near_parts.add(right_key, list(nlp.pipe(near.right)))
+                self._near_parts.add(left_key, [docs[p] for p in near.left])
+                self._near_parts.add(right_key, [docs[p] for p in near.right])
                 self._near[entry.id].append((left_key, right_key, near))
 
     def analyze(self, doc: Doc, kind: Kind) -> list[Candidate]:
