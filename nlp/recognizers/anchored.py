@@ -67,6 +67,19 @@ def pattern_anchor(
     return best
 
 
+def _regex_anchor(pattern: list[dict[str, Any]]) -> re.Pattern[str] | None:
+    """The LOWER regex of a required token, for patterns without literal words.
+
+    The Matcher applies it with re.search to the token's lowercase form; the words of a
+    text it finds are the pattern's anchor occurrences.
+    """
+    for token in pattern:
+        value = token.get("LOWER")
+        if token.get("OP") in _REQUIRED_OPS and isinstance(value, dict) and set(value) == {"REGEX"}:
+            return re.compile(str(value["REGEX"]))
+    return None
+
+
 def _frequent(word: str, common: frozenset[str]) -> int:
     """The estimated cost of anchoring on `word`: high for stop words and punctuation."""
     return 1_000 if word in common or not any(ch.isalnum() for ch in word) else 1
@@ -103,6 +116,7 @@ class _Anchored:
     anchor: frozenset[str]
     others: tuple[frozenset[str], ...]
     reach: int | None
+    regex: re.Pattern[str] | None = None  # anchors on words this matches, instead
 
 
 def token_keys(doc: Doc) -> dict[str, list[int]]:
@@ -124,8 +138,9 @@ def token_keys(doc: Doc) -> dict[str, list[int]]:
 class AnchoredMatcher:
     """A drop-in for one spaCy Matcher holding only anchored patterns, much faster.
 
-    `add` refuses (returns False) a pattern without an anchor; keep those in a plain
-    Matcher. Calling it returns (match_id, start, end) triples like Matcher.__call__:
+    A pattern's anchor is a set of literal words or, failing that, a LOWER regex of one of
+    its required tokens. `add` refuses (returns False) a pattern with neither; keep those
+    in a plain Matcher. Calling it returns (match_id, start, end) triples like Matcher.__call__:
     patterns in the order they were added, each pattern's matches in the Matcher's order.
     """
 
@@ -135,6 +150,7 @@ class AnchoredMatcher:
         self._common = common
         self._patterns: list[_Anchored] = []
         self._by_word: dict[str, list[int]] = defaultdict(list)
+        self._by_regex: list[int] = []
 
     def __len__(self) -> int:
         return len(self._patterns)
@@ -145,14 +161,18 @@ class AnchoredMatcher:
         Raises what Matcher.add raises for an invalid pattern.
         """
         anchor = pattern_anchor(pattern, self._common)
-        if anchor is None:
+        regex = None if anchor is not None else _regex_anchor(pattern)
+        if anchor is None and regex is None:
             return False
         matcher = Matcher(self._vocab)
         matcher.add(key, [pattern])
         others = tuple(dict.fromkeys(w for w in required_words(pattern) if w != anchor))
         index = len(self._patterns)
-        self._patterns.append(_Anchored(matcher, anchor, others, pattern_reach(pattern)))
-        for word in anchor:
+        entry = _Anchored(matcher, anchor or frozenset(), others, pattern_reach(pattern), regex)
+        self._patterns.append(entry)
+        if regex is not None:
+            self._by_regex.append(index)
+        for word in entry.anchor:
             self._by_word[word].append(index)
         return True
 
@@ -168,6 +188,13 @@ class AnchoredMatcher:
             indexes = by_word.get(word)
             if indexes is not None:
                 hit.update(indexes)
+        regex_words: dict[int, list[str]] = {}
+        for index in self._by_regex:
+            regex = self._patterns[index].regex
+            words = [word for word in positions if regex is not None and regex.search(word)]
+            if words:
+                regex_words[index] = words
+                hit.add(index)
         matches: list[tuple[int, int, int]] = []
         length = len(doc)
         for index in sorted(hit):
@@ -177,7 +204,8 @@ class AnchoredMatcher:
             if pattern.reach is None:
                 matches.extend(pattern.matcher(doc))
                 continue
-            occurrences = sorted({i for word in pattern.anchor for i in positions.get(word, ())})
+            anchor = regex_words.get(index, pattern.anchor)
+            occurrences = sorted({i for word in anchor for i in positions.get(word, ())})
             for start, end in _windows(occurrences, pattern.reach, length):
                 for match_id, match_start, match_end in pattern.matcher(doc[start:end]):
                     matches.append((match_id, start + match_start, start + match_end))
