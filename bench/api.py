@@ -1,13 +1,20 @@
 """HTTP benchmark: `stagecheck serve` under load from a separate process, on loopback only.
 
-    .venv/bin/python bench/api.py [--duration 20] [--concurrency 16] [--workers 1] [--rules-only]
+    .venv/bin/python bench/api.py [--duration 20] [--concurrency 1,16,64] [--workers 1,2]
+                                  [--rules-only]
 
-Starts the server on a free 127.0.0.1 port with a scratch data directory and a fresh API
-key (authentication on, rate limit off), then drives it from a separate load process with
-`--concurrency` keep-alive connections: first POST /v1/analyze with a Dutch vacancy of
-about 250 words for `--duration` seconds, then GET /health for as long. Prints requests/s
-and p50/p95/p99 latency of both, and the server's peak memory (all its processes). Every
-phase stops at its duration or at `--max-requests`, whichever comes first.
+Issue 7 item 3. First the baseline, in this process: `Analyzer.analyze` of the same vacancy
+one at a time (analyses/s, the median of timed rounds before and after the HTTP runs). Then,
+for each `--workers` value:
+
+starts the server on a free 127.0.0.1 port with a scratch data directory and a fresh API
+key (authentication on, rate limit off), then for each `--concurrency` value drives it from
+a separate load process with that many keep-alive connections: POST /v1/analyze with a
+Dutch vacancy of about 250 words for `--duration` seconds (and GET /health for as long at
+the first concurrency). Prints requests/s, p50/p95/p99 latency, requests/s as a share of
+the in-process analyses/s, and the server's peak memory (all its processes, and each
+process's kernel high-water mark). Every phase stops at its duration or at
+`--max-requests`, whichever comes first.
 """
 
 from __future__ import annotations
@@ -147,7 +154,10 @@ def _load_process(conn: Any, port: int, key: str, args: dict[str, Any]) -> None:
     )
     health = _request("GET", "/health", port, key)
     results = {}
-    for name, request in (("POST /v1/analyze", analyze), ("GET /health", health)):
+    phases = [("POST /v1/analyze", analyze)]
+    if args["health"]:
+        phases.append(("GET /health", health))
+    for name, request in phases:
         results[name] = _load_phase(
             port, request, args["concurrency"], args["duration"], args["max_requests"]
         )
@@ -220,24 +230,41 @@ def _prepare_data(data_dir: Path) -> str:
     return secret
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the benchmark and print its report."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--duration", type=float, default=20.0, help="seconds per endpoint")
-    parser.add_argument("--concurrency", type=int, default=16, help="keep-alive connections")
-    parser.add_argument("--workers", type=int, default=1, help="server worker processes")
-    parser.add_argument(
-        "--max-requests", type=int, default=1_000_000, help="upper bound per endpoint"
-    )
-    parser.add_argument("--rules-only", action="store_true", help="serve without the model")
-    parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
-    args = parser.parse_args(argv)
-    if not 0 < args.duration <= 300:
-        parser.error("--duration must be between 0 and 300 seconds")
-    if not 0 < args.concurrency <= 256:
-        parser.error("--concurrency must be between 1 and 256")
+def _in_process_rate(seconds: float, rules_only: bool) -> tuple[float, float]:
+    """Analyses/s of VACANCY with `Analyzer.analyze` in this process, and ms per analysis."""
+    from service.runtime import load_analyzer
 
-    load_before = os.getloadavg()[0]
+    analyzer = load_analyzer(rules_only=rules_only)
+    for _ in range(5):
+        analyzer.analyze(VACANCY, kind="vacancy")
+    rounds: list[float] = []
+    deadline = time.perf_counter() + seconds
+    while time.perf_counter() < deadline or len(rounds) < 5:
+        started = time.perf_counter()
+        for _ in range(10):
+            analyzer.analyze(VACANCY, kind="vacancy")
+        rounds.append((time.perf_counter() - started) / 10)
+    rounds.sort()
+    per_call = rounds[len(rounds) // 2]
+    return 1 / per_call, 1000 * per_call
+
+
+@dataclass
+class ServerRun:
+    """The figures of one server (one --workers value) under every concurrency."""
+
+    workers: int
+    results: dict[int, dict[str, Any]]
+    card: dict[str, Any]
+    sample: dict[str, Any]
+    ready_seconds: float
+    started_memory: int
+    peak_total: int
+    marks: dict[int, int]
+
+
+def _serve_and_load(workers: int, concurrencies: list[int], args: Any) -> ServerRun | None:
+    """Start `stagecheck serve --workers N`, load it at each concurrency, stop it."""
     with tempfile.TemporaryDirectory(prefix="stagecheck-bench-") as scratch:
         data_dir = Path(scratch) / "data"
         key = _prepare_data(data_dir)
@@ -251,12 +278,13 @@ def main(argv: list[str] | None = None) -> int:
             PYTHONUNBUFFERED="1",
         )
         log_path = Path(scratch) / "server.log"
+        spawned = time.perf_counter()
         with log_path.open("wb") as log:
             server = subprocess.Popen(
                 [
                     sys.executable,
                     *("-m", "service.cli", "serve", "--host", HOST, "--port", str(port)),
-                    *("--workers", str(args.workers)),
+                    *("--workers", str(workers)),
                 ],
                 cwd=ROOT,
                 env=env,
@@ -266,6 +294,7 @@ def main(argv: list[str] | None = None) -> int:
         watch = MemoryWatch(psutil.Process(server.pid))
         watcher = threading.Thread(target=watch.run, daemon=True)
         watcher.start()
+        results: dict[int, dict[str, Any]] = {}
         try:
             base = f"http://{HOST}:{port}"
             deadline = time.monotonic() + 120
@@ -273,7 +302,7 @@ def main(argv: list[str] | None = None) -> int:
                 if server.poll() is not None:
                     print(log_path.read_text(), file=sys.stderr)
                     print(f"server exited with {server.returncode}", file=sys.stderr)
-                    return 1
+                    return None
                 try:
                     if httpx.get(f"{base}/ready", timeout=2).status_code == 200:
                         break
@@ -281,33 +310,35 @@ def main(argv: list[str] | None = None) -> int:
                     pass
                 if time.monotonic() > deadline:
                     print(log_path.read_text(), file=sys.stderr)
-                    return 1
-                time.sleep(0.2)
+                    return None
+                time.sleep(0.1)
+            ready_seconds = time.perf_counter() - spawned
             started_memory = sum(p.memory_info().rss for p in watch.processes())
             headers = {"X-API-Key": key}
             card = httpx.get(f"{base}/v1/model", headers=headers).json()
             sample = httpx.post(
                 f"{base}/v1/analyze", json={"text": VACANCY}, headers=headers, timeout=30
             ).json()
-
             context = multiprocessing.get_context("spawn")
-            receiver, sender = context.Pipe(duplex=False)
-            loader = context.Process(
-                target=_load_process,
-                args=(
-                    sender,
-                    port,
-                    key,
-                    {
-                        "concurrency": args.concurrency,
-                        "duration": args.duration,
-                        "max_requests": args.max_requests,
-                    },
-                ),
-            )
-            loader.start()
-            results = receiver.recv()
-            loader.join(timeout=30)
+            for number, concurrency in enumerate(concurrencies):
+                receiver, sender = context.Pipe(duplex=False)
+                loader = context.Process(
+                    target=_load_process,
+                    args=(
+                        sender,
+                        port,
+                        key,
+                        {
+                            "concurrency": concurrency,
+                            "duration": args.duration,
+                            "max_requests": args.max_requests,
+                            "health": number == 0,
+                        },
+                    ),
+                )
+                loader.start()
+                results[concurrency] = receiver.recv()
+                loader.join(timeout=30)
         finally:
             watch.running = False
             marks = watch.high_water_marks()
@@ -317,72 +348,137 @@ def main(argv: list[str] | None = None) -> int:
             except subprocess.TimeoutExpired:
                 server.kill()
         watcher.join(timeout=2)
+    return ServerRun(
+        workers, results, card, sample, ready_seconds, started_memory, watch.peak_total, marks
+    )
+
+
+def _int_list(value: str) -> list[int]:
+    return [int(part) for part in value.split(",") if part.strip()]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark and print its tables."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--duration", type=float, default=20.0, help="seconds per phase")
+    parser.add_argument(
+        "--concurrency", type=_int_list, default=[1, 16, 64], help="keep-alive connections"
+    )
+    parser.add_argument("--workers", type=_int_list, default=[1, 2], help="server worker processes")
+    parser.add_argument(
+        "--max-requests", type=int, default=1_000_000, help="upper bound per endpoint"
+    )
+    parser.add_argument(
+        "--baseline-seconds", type=float, default=5.0, help="in-process timing, each side"
+    )
+    parser.add_argument("--rules-only", action="store_true", help="serve without the model")
+    parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
+    args = parser.parse_args(argv)
+    if not 0 < args.duration <= 300:
+        parser.error("--duration must be between 0 and 300 seconds")
+    if not args.concurrency or not all(0 < c <= 256 for c in args.concurrency):
+        parser.error("--concurrency must be between 1 and 256")
+    if not args.workers or not all(0 < w <= 16 for w in args.workers):
+        parser.error("--workers must be between 1 and 16")
+
+    load_before = os.getloadavg()
+    rate_before, _ = _in_process_rate(args.baseline_seconds, args.rules_only)
+    runs: list[ServerRun] = []
+    for workers in args.workers:
+        run = _serve_and_load(workers, args.concurrency, args)
+        if run is None:
+            return 1
+        runs.append(run)
+    rate_after, _ = _in_process_rate(args.baseline_seconds, args.rules_only)
+    in_process = (rate_before + rate_after) / 2
+    load_after = os.getloadavg()
 
     words = len(VACANCY.split())
     mib = 1024 * 1024
+    card, sample = runs[0].card, runs[0].sample
     print(f"Stagecheck API benchmark, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
     print(
-        f"server   stagecheck serve --workers {args.workers} on {HOST}, "
-        f"model_version {card['model_version']} ({card['mode']}), API key auth on, "
-        "rate limit off, access log on"
+        f"server   stagecheck serve --workers N on {HOST}, model_version "
+        f"{card['model_version']} ({card['mode']}), API key auth on, rate limit off, "
+        "access log on"
     )
     print(
-        f"load     separate process, {args.concurrency} keep-alive connections, "
-        f"{args.duration:g} s per endpoint, at most {args.max_requests:,} requests each"
+        f"load     separate process, keep-alive connections, {args.duration:g} s per phase, "
+        f"at most {args.max_requests:,} requests each"
     )
     print(
         f"text     Dutch vacancy, {words} words, {len(VACANCY):,} characters "
         f"(verdict {sample['verdict']}, {len(sample['findings'])} findings)"
     )
-    print(f"machine  {os.cpu_count()} cores, 1-min load average at start {load_before:.2f}")
-    print()
     print(
-        f"{'endpoint':<18} {'requests':>9} {'errors':>7} {'req/s':>9} {'p50 ms':>8} "
-        f"{'p95 ms':>8} {'p99 ms':>8}"
+        f"machine  {os.cpu_count()} cores, load average {load_before[0]:.2f} at start, "
+        f"{load_after[0]:.2f} at the end (shared with other processes: expect noise)"
     )
-    figures: dict[str, Any] = {}
-    for name, result in results.items():
-        latencies = sorted(result["latencies"])
-        count = len(latencies)
-        rate = count / result["elapsed"] if result["elapsed"] else 0.0
-        p50, p95, p99 = (1000 * _percentile(latencies, q) for q in (0.50, 0.95, 0.99))
-        figures[name] = {
-            "requests": count,
-            "errors": result["errors"],
-            "requests_per_second": round(rate, 1),
-            "p50_ms": round(p50, 1),
-            "p95_ms": round(p95, 1),
-            "p99_ms": round(p99, 1),
-        }
+    print(
+        f"baseline in-process Analyzer.analyze of the same text, one process: "
+        f"{in_process:.1f} analyses/s ({1000 / in_process:.1f} ms each; {rate_before:.1f} "
+        f"before and {rate_after:.1f} after the HTTP runs)"
+    )
+    print()
+    header = (
+        f"{'workers':>7} {'conc':>4} {'endpoint':<18} {'requests':>9} {'errors':>6} "
+        f"{'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'vs in-process':>13}"
+    )
+    print(header)
+    print("-" * len(header))
+    figures: list[dict[str, Any]] = []
+    failed = False
+    for run in runs:
+        for concurrency, phases in run.results.items():
+            for name, result in phases.items():
+                latencies = sorted(result["latencies"])
+                count = len(latencies)
+                rate = count / result["elapsed"] if result["elapsed"] else 0.0
+                p50, p95, p99 = (1000 * _percentile(latencies, q) for q in (0.50, 0.95, 0.99))
+                share = f"{rate / in_process:.0%}" if name.startswith("POST") else ""
+                failed = failed or bool(result["errors"])
+                figures.append(
+                    {
+                        "workers": run.workers,
+                        "concurrency": concurrency,
+                        "endpoint": name,
+                        "requests": count,
+                        "errors": result["errors"],
+                        "requests_per_second": round(rate, 1),
+                        "p50_ms": round(p50, 1),
+                        "p95_ms": round(p95, 1),
+                        "p99_ms": round(p99, 1),
+                    }
+                )
+                print(
+                    f"{run.workers:>7} {concurrency:>4} {name:<18} {count:>9,} "
+                    f"{result['errors']:>6,} {rate:>8.1f} {p50:>8.1f} {p95:>8.1f} {p99:>8.1f} "
+                    f"{share:>13}"
+                )
+    print()
+    for run in runs:
+        per_process = ", ".join(f"{mark / mib:.0f}" for mark in run.marks.values())
         print(
-            f"{name:<18} {count:>9,} {result['errors']:>7,} {rate:>9.1f} {p50:>8.1f} "
-            f"{p95:>8.1f} {p99:>8.1f}"
+            f"workers {run.workers}: ready {run.ready_seconds:.1f} s after spawn; "
+            f"{run.started_memory / mib:.0f} MiB RSS when ready; peak "
+            f"{run.peak_total / mib:.0f} MiB RSS (all server processes, sampled every 0.2 s); "
+            f"kernel peak per process (VmHWM): {per_process} MiB"
         )
-    print()
-    per_process = ", ".join(f"{mark / mib:.0f}" for mark in marks.values())
-    print(
-        f"server memory: {started_memory / mib:.0f} MiB RSS when ready; peak "
-        f"{watch.peak_total / mib:.0f} MiB RSS (all server processes, sampled every 0.2 s); "
-        f"kernel peak per process (VmHWM): {per_process} MiB"
-    )
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(
             json.dumps(
                 {
                     "figures": figures,
-                    "peak_rss_mib": round(watch.peak_total / mib),
+                    "in_process_per_second": round(in_process, 1),
                     "model_version": card["model_version"],
                     "mode": card["mode"],
-                    "workers": args.workers,
-                    "concurrency": args.concurrency,
                     "duration": args.duration,
                 },
                 indent=2,
             )
             + "\n"
         )
-    failed = any(r["errors"] for r in results.values())
     return 1 if failed else 0
 
 

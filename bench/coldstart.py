@@ -5,6 +5,8 @@ the same run: a bare interpreter, and `import spacy` + `spacy.blank("nl")`.
 
 - CLI: `stagecheck analyze --json -` on a short text on stdin, from spawn until the JSON has
   been read and the process has exited;
+- service: `stagecheck serve` (1 and 2 workers, authentication off, scratch data directory),
+  from spawn to the first 200 answer of POST /v1/analyze;
 - a breakdown of one cold start in a fresh process: imports, lexicon, spaCy pipelines and
   matchers, model load (`load_artifact`), first analysis, peak RSS;
 - the artefact's size on disk;
@@ -89,6 +91,60 @@ def time_process(command: list[str], stdin: bytes = b"") -> tuple[float, bytes]:
     return seconds, result.stdout
 
 
+def time_service(workers: int = 1) -> tuple[float, float]:
+    """Seconds from spawning `stagecheck serve` to its first answered POST /v1/analyze.
+
+    Authentication off and a scratch data directory, on a free loopback port; polls every
+    50 ms. Also returns the time to the first 200 from /ready.
+    """
+    import os
+    import signal
+    import socket
+
+    import httpx
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    with tempfile.TemporaryDirectory(prefix="stagecheck-bench-") as scratch:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("STAGECHECK_")}
+        env.update(STAGECHECK_DATA_DIR=scratch, STAGECHECK_AUTH="disabled")
+        subprocess.run(
+            [*stagecheck_command(), "db", "upgrade"], env=env, capture_output=True, check=True
+        )
+        command = [*stagecheck_command(), "serve", "--host", "127.0.0.1", "--port", str(port)]
+        command += ["--workers", str(workers)]
+        started = time.perf_counter()
+        server = subprocess.Popen(
+            command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        ready = answered = 0.0
+        try:
+            with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
+                while not answered:
+                    if server.poll() is not None:
+                        raise SystemExit(f"bench: the service exited with {server.returncode}")
+                    if time.perf_counter() - started > 180:
+                        raise SystemExit("bench: the service did not answer within 180 s")
+                    try:
+                        if not ready and client.get("/ready").status_code == 200:
+                            ready = time.perf_counter() - started
+                        response = client.post("/v1/analyze", json={"text": SHORT_TEXT})
+                        if response.status_code == 200:
+                            answered = time.perf_counter() - started
+                            ready = ready or answered
+                    except httpx.HTTPError:
+                        pass
+                    time.sleep(0.05)
+        finally:
+            server.send_signal(signal.SIGTERM)
+            try:
+                server.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                server.kill()
+    return answered, ready
+
+
 def median_of(command: list[str], repeats: int, stdin: bytes = b"") -> tuple[float, float, float]:
     """(median, min, max) seconds over `repeats` fresh processes."""
     runs = [time_process(command, stdin)[0] for _ in range(repeats)]
@@ -127,6 +183,18 @@ def main(argv: list[str] | None = None) -> int:
     ):
         mid, low, high = median_of(command, args.repeats, stdin)
         rows.append([label, args.repeats, mid, low, high])
+    for workers in (1, 2):
+        runs = [time_service(workers) for _ in range(args.repeats)]
+        answered = [run[0] for run in runs]
+        rows.append(
+            [
+                f"stagecheck serve --workers {workers}: spawn to first POST /v1/analyze 200",
+                args.repeats,
+                median(answered),
+                min(answered),
+                max(answered),
+            ]
+        )
     print("process start to first answer, seconds (fresh processes)")
     print(format_table(["command", "runs", "median s", "min s", "max s"], rows))
 

@@ -3,17 +3,22 @@ adds findings for sentences the rules missed."""
 
 from __future__ import annotations
 
+import logging
 import re
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
 from models.artifact import ModelArtifact
 from models.features import SentenceUnit, normalise, sentence_units
+from models.vectorise import CachedFeatures, UnsupportedFeaturesError
 from nlp.analyzer import ModelReview, PreparedText
 from nlp.lexicon import ContextPolicy
 from nlp.recognizers.base import Candidate
 from nlp.schema import Ground, Severity, TraceStep
+
+logger = logging.getLogger(__name__)
 
 _TOKEN = re.compile(r"\w[\w'-]*")
 _MAX_QUOTE_TOKENS = 8
@@ -37,20 +42,60 @@ class ModelScorer:
         self._word_index: dict[str, int] = words.vocabulary_
         coef = artifact.paraphraser.named_steps["clf"].coef_[0]
         self._word_weights = coef[: len(words.vocabulary_)]
+        # The detector's features with a word cache; the text-only model reuses their text
+        # columns when it was fitted on the same rows (as `stagecheck train` does), instead
+        # of vectorising every sentence a second time. Both give the same numbers.
+        union = artifact.detector.named_steps["features"]
+        self._features: CachedFeatures | None = None
+        self._shared_text_columns = False
+        try:
+            self._features = CachedFeatures(union)
+        except UnsupportedFeaturesError as exc:
+            logger.info("model features computed by scikit-learn: %s", exc)
+        if self._features is not None:
+            self._shared_text_columns = self._features.same_text_features(features)
+        self._paraphraser_clf = artifact.paraphraser.named_steps["clf"]
 
     def probabilities(self, units: list[SentenceUnit]) -> tuple[np.ndarray, Any]:
         """P(discriminatory) per sentence and the shared feature matrix."""
         rows = [{"text": u.text, "rules": u.rules} for u in units]
-        features = self.artifact.detector.named_steps["features"].transform(rows)
+        if self._features is not None:
+            features = self._features.transform(rows)
+        else:
+            features = self.artifact.detector.named_steps["features"].transform(rows)
         proba = self.artifact.detector.named_steps["clf"].predict_proba(features)[:, 1]
         return proba, features
 
+    def text_matrix(self, units: list[SentenceUnit], features: Any, rows: list[int]) -> Any:
+        """The text-only features of the sentences `rows` of `units`.
+
+        Sliced from the detector's matrix when both were fitted on the same rows (the same
+        numbers, computed once); otherwise vectorised by the paraphraser's own features.
+        """
+        if self._shared_text_columns and self._features is not None:
+            return features[rows][:, : self._features.text_columns]
+        return self.artifact.paraphraser.named_steps["features"].transform(
+            [{"text": units[i].text, "rules": units[i].rules} for i in rows]
+        )
+
     def review(self, prepared: PreparedText, candidates: list[Candidate]) -> ModelReview:
         """Veto weak rule candidates, confirm the rest, add model-only findings."""
-        units = sentence_units(prepared, candidates)
+        return self.review_many([(prepared, candidates)])[0]
+
+    def review_many(
+        self, texts: Sequence[tuple[PreparedText, list[Candidate]]]
+    ) -> list[ModelReview]:
+        """`review` for many texts, with the sentences of all of them scored at once.
+
+        Every feature and probability is computed row by row, so each text gets the review
+        it would get alone; one call per batch saves scikit-learn's per-call overhead.
+        """
+        units_of = [sentence_units(prepared, candidates) for prepared, candidates in texts]
+        units = [unit for text_units in units_of for unit in text_units]
+        owner = [number for number, text_units in enumerate(units_of) for _ in text_units]
         if not units:
-            return ModelReview(risk=0.0)
-        proba, _ = self.probabilities(units)
+            return [ModelReview(risk=0.0) for _ in texts]
+        proba, features = self.probabilities(units)
         added_rows: list[int] = []
         for index, unit in enumerate(units):
             p = float(proba[index])
@@ -84,16 +129,14 @@ class ModelScorer:
                     )
             if not live:
                 added_rows.append(index)
-        added = []
+        added: list[list[Candidate]] = [[] for _ in texts]
         if added_rows:
-            # One text vectorisation serves the paraphraser, the grounder and the severity
-            # model: all three share the fitted text features.
-            text_matrix = self.artifact.paraphraser.named_steps["features"].transform(
-                [{"text": units[i].text, "rules": units[i].rules} for i in added_rows]
-            )
-            text_proba = self.artifact.paraphraser.named_steps["clf"].predict_proba(text_matrix)
-            keep = [k for k, q in enumerate(text_proba[:, 1]) if q >= self.add_above]
-            text_scores = {added_rows[k]: float(text_proba[k, 1]) for k in keep}
+            # One text matrix serves the paraphraser, the grounder and the severity model:
+            # all three read the same fitted text features.
+            text_matrix = self.text_matrix(units, features, added_rows)
+            text_proba = self._paraphraser_clf.predict_proba(text_matrix)[:, 1]
+            keep = [k for k, q in enumerate(text_proba) if q >= self.add_above]
+            text_scores = {added_rows[k]: float(text_proba[k]) for k in keep}
             added_rows = [added_rows[k] for k in keep]
         if added_rows:
             sub = text_matrix[keep]
@@ -101,6 +144,7 @@ class ModelScorer:
             explicit = self.artifact.severity.named_steps["clf"].predict_proba(sub)[:, 1]
             for row, ground, p_explicit in zip(added_rows, grounds, explicit, strict=True):
                 unit = units[row]
+                prepared = texts[owner[row]][0]
                 start, end = self._narrow(prepared.analysed, unit)
                 p = text_scores[row]
                 severity = (
@@ -108,7 +152,7 @@ class ModelScorer:
                     if p_explicit >= 0.5 and p >= self.explicit_above
                     else Severity.IMPLICIT
                 )
-                added.append(
+                added[owner[row]].append(
                     Candidate(
                         start=start,
                         end=end,
@@ -129,7 +173,16 @@ class ModelScorer:
                         ],
                     )
                 )
-        return ModelReview(risk=float(proba.max()), added=added)
+        reviews = []
+        first = 0
+        for number, text_units in enumerate(units_of):
+            if not text_units:
+                reviews.append(ModelReview(risk=0.0))
+                continue
+            risk = float(proba[first : first + len(text_units)].max())
+            reviews.append(ModelReview(risk=risk, added=added[number]))
+            first += len(text_units)
+        return reviews
 
     def _narrow(self, text: str, unit: SentenceUnit) -> tuple[int, int]:
         """The run of words with the highest summed weight: the phrase carrying the signal."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from typing import Protocol
@@ -11,7 +12,13 @@ from typing import Protocol
 from spacy.tokens import Doc
 
 from nlp.context import ContextRules
-from nlp.errors import BinaryTextError, EmptyTextError, TextTooLongError, UnknownOptionError
+from nlp.errors import (
+    BinaryTextError,
+    EmptyTextError,
+    InputError,
+    TextTooLongError,
+    UnknownOptionError,
+)
 from nlp.lexicon import Lexicon, default_lexicon
 from nlp.pipeline import get_pipeline
 from nlp.recognizers.age import AgeLimitRecognizer
@@ -89,6 +96,24 @@ class CandidateScorer(Protocol):
     def review(self, prepared: PreparedText, candidates: list[Candidate]) -> ModelReview:
         """Rescore `candidates` in place (kept, score, steps) and propose new ones."""
         ...
+
+    def review_many(
+        self, texts: Sequence[tuple[PreparedText, list[Candidate]]]
+    ) -> list[ModelReview]:
+        """`review` for each of many texts, in one pass; the same reviews as one by one."""
+        ...
+
+
+@dataclass(frozen=True)
+class AnalysisRequest:
+    """One text to analyse with its options, as `Analyzer.analyze` takes them."""
+
+    text: str
+    kind: str | Kind = Kind.VACANCY
+    lang: str | None = None
+    content_type: str = "text/plain"
+    id: str | None = None
+    explain: bool = False
 
 
 class Analyzer:
@@ -226,6 +251,51 @@ class Analyzer:
         """Run recognizers, context, the model and the verdict on a prepared text."""
         candidates = self.candidates(prepared)
         review = self.scorer.review(prepared, candidates) if self.scorer is not None else None
+        return self._conclude(prepared, candidates, review, id=id, explain=explain, html=html)
+
+    def analyze_many(self, requests: Sequence[AnalysisRequest]) -> list[Analysis | InputError]:
+        """Analyse many texts: per request its analysis, or the InputError it raised.
+
+        Each result equals `analyze` on that request alone; the model scores the sentences
+        of all texts in one pass, which saves most of its per-call overhead (screen and the
+        API's batch route send their texts this way).
+        """
+        results: list[Analysis | InputError | None] = []
+        pending: list[tuple[int, AnalysisRequest, PreparedText, list[Candidate]]] = []
+        for request in requests:
+            try:
+                prepared = self.prepare(
+                    request.text, request.kind, request.lang, request.content_type
+                )
+            except InputError as exc:
+                results.append(exc)
+                continue
+            pending.append((len(results), request, prepared, self.candidates(prepared)))
+            results.append(None)
+        reviews: list[ModelReview | None] = [None] * len(pending)
+        if self.scorer is not None and pending:
+            reviews = list(self.scorer.review_many([(p, c) for _, _, p, c in pending]))
+        for (index, request, prepared, candidates), review in zip(pending, reviews, strict=True):
+            results[index] = self._conclude(
+                prepared,
+                candidates,
+                review,
+                id=request.id,
+                explain=request.explain,
+                html=request.content_type == "text/html",
+            )
+        return [result for result in results if result is not None]
+
+    def _conclude(
+        self,
+        prepared: PreparedText,
+        candidates: list[Candidate],
+        review: ModelReview | None,
+        id: str | None,
+        explain: bool,
+        html: bool,
+    ) -> Analysis:
+        """The model's additions, overlaps, findings, risk and verdict of one text."""
         if review is not None:
             candidates.extend(review.added)
         chosen = _resolve_overlaps([c for c in candidates if c.kept])

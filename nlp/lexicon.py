@@ -216,10 +216,15 @@ class Lexicon(BaseModel):
         return {lang: sum(e.pattern_count for _, e in self.entries(lang)) for lang in self.files}
 
 
+_SAFE_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def _read_yaml(path: Path) -> Any:
     try:
         with path.open(encoding="utf-8") as handle:
-            return yaml.safe_load(handle)
+            # The C parser reads the lexicons several times faster than the pure-Python
+            # one (issue 7: cold start); both build the same data with the safe constructor.
+            return yaml.load(handle, Loader=_SAFE_LOADER)
     except FileNotFoundError as exc:
         raise LexiconError(f"E001 lexicon file missing: {path}") from exc
     except yaml.YAMLError as exc:

@@ -15,11 +15,13 @@ from typing import IO, Any
 
 from tqdm import tqdm
 
-from service.screening import ScreenItem, read_csv, read_jsonl, screen_item, sniff_format
+from service.screening import ScreenItem, read_csv, read_jsonl, screen_items, sniff_format
 
 logger = logging.getLogger(__name__)
 
 _WINDOW = 2_000  # items read ahead per round, so memory stays flat for any input size
+# Texts analysed together: the model scores their sentences in one pass (issue 7).
+_BATCH = 32
 _worker_analyzer: Any = None
 
 
@@ -30,9 +32,9 @@ def _init_worker(rules_only: bool) -> None:
     _worker_analyzer = load_analyzer(rules_only=rules_only)
 
 
-def _screen_in_worker(item: ScreenItem) -> tuple[str, bool]:
-    result = screen_item(_worker_analyzer, item)
-    return json.dumps(result, ensure_ascii=False), "error" in result
+def _screen_in_worker(items: list[ScreenItem]) -> list[tuple[str, bool]]:
+    results = screen_items(_worker_analyzer, items)
+    return [(json.dumps(result, ensure_ascii=False), "error" in result) for result in results]
 
 
 def iter_items(stream: IO[bytes], name: str) -> Iterator[ScreenItem]:
@@ -79,12 +81,12 @@ def screen_stream(
         else:
             pool = None
         for window in _windows(items, _WINDOW):
+            batches = list(_windows(window, _BATCH))
             if pool is not None:
-                lines: Iterable[tuple[str, bool]] = pool.imap(
-                    _screen_in_worker, window, chunksize=32
-                )
+                results: Iterable[list[tuple[str, bool]]] = pool.imap(_screen_in_worker, batches)
             else:
-                lines = (_screen_in_worker(item) for item in window)
+                results = (_screen_in_worker(batch) for batch in batches)
+            lines = (line for batch in results for line in batch)
             for line, is_error in lines:
                 failed += is_error
                 out.write(line + "\n")

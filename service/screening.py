@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import IO, Any
 
-from nlp.analyzer import Analyzer
+from nlp.analyzer import AnalysisRequest, Analyzer
 from nlp.errors import StagecheckError
 
 logger = logging.getLogger(__name__)
@@ -136,3 +136,37 @@ def screen_item(analyzer: Analyzer, item: ScreenItem) -> dict[str, Any]:
     except StagecheckError as exc:
         return {"id": item.id, "line": item.line, "error": str(exc)}
     return analysis.model_dump(mode="json")
+
+
+def screen_items(analyzer: Analyzer, items: list[ScreenItem]) -> list[dict[str, Any]]:
+    """`screen_item` for each of `items`, with the model scoring all their texts at once."""
+    results: list[dict[str, Any] | None] = [None] * len(items)
+    requests: list[AnalysisRequest] = []
+    positions: list[int] = []
+    for position, item in enumerate(items):
+        if item.error is not None or item.fields is None:
+            results[position] = {"id": item.id, "line": item.line, "error": item.error}
+            continue
+        fields = item.fields
+        requests.append(
+            AnalysisRequest(
+                text=fields["text"],
+                kind=fields.get("kind") or "vacancy",
+                lang=fields.get("lang") or None,
+                content_type=fields.get("content_type") or "text/plain",
+                id=item.id,
+            )
+        )
+        positions.append(position)
+    try:
+        outcomes = analyzer.analyze_many(requests)
+    except StagecheckError:
+        # Not an error of one text's input: let each item find its own error.
+        return [screen_item(analyzer, item) for item in items]
+    for position, outcome in zip(positions, outcomes, strict=True):
+        item = items[position]
+        if isinstance(outcome, StagecheckError):
+            results[position] = {"id": item.id, "line": item.line, "error": str(outcome)}
+        else:
+            results[position] = outcome.model_dump(mode="json")
+    return [result for result in results if result is not None]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any
 
 from spacy.language import Language
 from spacy.matcher import Matcher, PhraseMatcher
@@ -11,6 +10,7 @@ from spacy.tokens import Doc, Span
 
 from nlp.errors import LexiconError
 from nlp.lexicon import LexiconEntry, NearPattern
+from nlp.recognizers.anchored import AnchoredMatcher
 from nlp.recognizers.base import BASE_SCORE, Candidate
 from nlp.schema import Ground, Kind, TraceStep
 
@@ -26,33 +26,40 @@ class LexiconRecognizer:
         self._lemma = PhraseMatcher(nlp.vocab, attr="LEMMA")
         self._lower = PhraseMatcher(nlp.vocab, attr="LOWER")
         self._tokens = Matcher(nlp.vocab)  # patterns without a literal anchor word
-        self._gated: list[tuple[frozenset[str], Matcher]] = []
+        # The rest, run around their anchors; stop words make poor anchors.
+        self._anchored = AnchoredMatcher(nlp.vocab, frozenset(nlp.Defaults.stop_words))
         self._near_parts = PhraseMatcher(nlp.vocab, attr="LEMMA")
         self._near: dict[str, list[tuple[str, str, NearPattern]]] = defaultdict(list)
+        # Every phrase that needs lemmas goes through one nlp.pipe call: one call per entry
+        # was most of the start-up time (issue 7). Each doc is processed on its own, so the
+        # docs are the same either way.
+        phrases = [p for _, entry in entries if entry.match != "lower" for p in entry.phrases]
+        phrases += [
+            p for _, entry in entries for near in entry.near for p in near.left + near.right
+        ]
+        unique = list(dict.fromkeys(phrases))
+        docs = dict(zip(unique, nlp.pipe(unique), strict=True))
         for ground, entry in entries:
             self._entries[entry.id] = (ground, entry)
             if entry.phrases:
                 if entry.match == "lower":
                     self._lower.add(entry.id, [nlp.make_doc(p) for p in entry.phrases])
                 else:
-                    self._lemma.add(entry.id, list(nlp.pipe(entry.phrases)))
+                    self._lemma.add(entry.id, [docs[p] for p in entry.phrases])
             if entry.patterns:
                 for pattern in entry.patterns:
-                    anchor = _anchor(pattern)
-                    matcher = self._tokens if anchor is None else Matcher(nlp.vocab)
                     try:
-                        matcher.add(entry.id, [pattern])
+                        if not self._anchored.add(entry.id, pattern):
+                            self._tokens.add(entry.id, [pattern])
                     except (ValueError, KeyError) as exc:
                         raise LexiconError(
                             f"E010 entry {entry.id!r}: invalid token pattern: {exc}"
                         ) from exc
-                    if anchor is not None:
-                        self._gated.append((anchor, matcher))
             for number, near in enumerate(entry.near):
                 left_key = f"{entry.id}#near{number}L"
                 right_key = f"{entry.id}#near{number}R"
-                self._near_parts.add(left_key, list(nlp.pipe(near.left)))
-                self._near_parts.add(right_key, list(nlp.pipe(near.right)))
+                self._near_parts.add(left_key, [docs[p] for p in near.left])
+                self._near_parts.add(right_key, [docs[p] for p in near.right])
                 self._near[entry.id].append((left_key, right_key, near))
 
     def analyze(self, doc: Doc, kind: Kind) -> list[Candidate]:
@@ -63,17 +70,12 @@ class LexiconRecognizer:
             (self._lemma, "phrase"),
             (self._lower, "phrase"),
             (self._tokens, "pattern"),
+            (self._anchored, "pattern"),
         ):
             if len(matcher) == 0:
                 continue
             for match_id, start, end in matcher(doc):
                 spans.append((vocab.strings[match_id], doc[start:end], how))
-        words = {t.lower_ for t in doc} | {t.lemma_ for t in doc}
-        for anchor, matcher in self._gated:
-            if anchor.isdisjoint(words):
-                continue  # the pattern's required word is absent: it cannot match
-            for match_id, start, end in matcher(doc):
-                spans.append((vocab.strings[match_id], doc[start:end], "pattern"))
         spans.extend(self._near_matches(doc))
         candidates = []
         for rule_id, span, how in spans:
@@ -136,30 +138,6 @@ class LexiconRecognizer:
                 for start, end in best.values():
                     results.append((rule_id, doc[start:end], "phrase pair"))
         return results
-
-
-def _anchor(pattern: list[dict[str, Any]]) -> frozenset[str] | None:
-    """The smallest set of words one of which a text must contain for `pattern` to match.
-
-    Taken from the pattern's required tokens (no OP) that name literal LOWER, LEMMA,
-    ORTH or TEXT values; None when no required token does (the pattern always runs).
-    Matching every token pattern against every text was most of the analysis time.
-    """
-    best: frozenset[str] | None = None
-    for token in pattern:
-        if token.get("OP") not in (None, "1", "!") or token.get("OP") == "!":
-            continue
-        for attr in ("LOWER", "LEMMA", "ORTH", "TEXT", "NORM"):
-            value = token.get(attr)
-            if isinstance(value, str):
-                words = frozenset({value.lower()})
-            elif isinstance(value, dict) and set(value) == {"IN"}:
-                words = frozenset(str(v).lower() for v in value["IN"])
-            else:
-                continue
-            if best is None or len(words) < len(best):
-                best = words
-    return best
 
 
 def _has_break(doc: Doc, start: int, end: int) -> bool:

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from pydantic import ValidationError
 
-from nlp.analyzer import Analyzer
+from nlp.analyzer import AnalysisRequest, Analyzer
 from nlp.errors import InputError
 from nlp.schema import Analysis
 from service import metrics
@@ -81,16 +81,29 @@ def parse_item(data: Any, settings: Settings, prefix: str = "") -> AnalyzeReques
     return item
 
 
+def _request_of(item: AnalyzeRequest) -> AnalysisRequest:
+    """The analyzer's request for one validated API request."""
+    return AnalysisRequest(
+        text=item.text,
+        kind=item.kind,
+        lang=None if item.lang in (None, "auto") else item.lang,
+        content_type=item.content_type,
+        id=item.id,
+        explain=item.explain,
+    )
+
+
 def analyze_item(analyzer: Analyzer, item: AnalyzeRequest, prefix: str = "") -> Analysis:
     """Run the analyzer on one validated request; its InputErrors become problems."""
+    request = _request_of(item)
     try:
         return analyzer.analyze(
-            item.text,
-            kind=item.kind,
-            lang=None if item.lang in (None, "auto") else item.lang,
-            content_type=item.content_type,
-            id=item.id,
-            explain=item.explain,
+            request.text,
+            kind=request.kind,
+            lang=request.lang,
+            content_type=request.content_type,
+            id=request.id,
+            explain=request.explain,
         )
     except InputError as exc:
         raise input_problem(exc, f"{prefix}.text" if prefix else "text") from None
@@ -170,20 +183,28 @@ def _batch_error(index: int, raw: Any, error: ProblemError) -> BatchItemError:
 def _analyze_batch(
     analyzer: Analyzer, settings: Settings, items: list[Any], caller: Caller
 ) -> tuple[list[Analysis | BatchItemError], dict[int, NewRecord]]:
-    results: list[Analysis | BatchItemError] = []
-    records: dict[int, NewRecord] = {}
+    """Validate every item, then analyse the valid ones together (`analyze_many`)."""
+    results: list[Analysis | BatchItemError | None] = [None] * len(items)
+    valid: list[tuple[int, AnalyzeRequest, int | None]] = []
     for index, raw in enumerate(items):
-        prefix = f"items[{index}]"
         try:
-            item = parse_item(raw, settings, prefix)
+            item = parse_item(raw, settings, f"items[{index}]")
             organisation_id = _organisation_of(caller) if item.store else None
-            analysis = analyze_item(analyzer, item, prefix)
-            if organisation_id is not None:
-                records[index] = new_record(item, analysis, organisation_id)
-            results.append(analysis)
         except ProblemError as error:
-            results.append(_batch_error(index, raw, error))
-    return results, records
+            results[index] = _batch_error(index, raw, error)
+            continue
+        valid.append((index, item, organisation_id))
+    outcomes = analyzer.analyze_many([_request_of(item) for _, item, _ in valid])
+    records: dict[int, NewRecord] = {}
+    for (index, item, organisation_id), outcome in zip(valid, outcomes, strict=True):
+        if isinstance(outcome, InputError):
+            problem = input_problem(outcome, f"items[{index}].text")
+            results[index] = _batch_error(index, items[index], problem)
+            continue
+        if organisation_id is not None:
+            records[index] = new_record(item, outcome, organisation_id)
+        results[index] = outcome
+    return [result for result in results if result is not None], records
 
 
 async def _store_batch(

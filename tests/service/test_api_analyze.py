@@ -284,6 +284,9 @@ class _Exploding:
     def analyze(self, text: str, **kwargs: Any) -> Any:
         raise RuntimeError(f"boom while reading {text}")
 
+    def analyze_many(self, requests: list[Any]) -> Any:
+        raise RuntimeError(f"boom while reading {requests[0].text}")
+
 
 def test_unexpected_errors_are_500_without_a_stack_trace(
     make_client: Any, auth: dict[str, str], rules: Analyzer
@@ -304,17 +307,24 @@ def test_analysis_runs_off_the_event_loop(
 
     seen: list[str] = []
 
+    def record_thread() -> None:
+        try:
+            asyncio.get_running_loop()
+            seen.append("event loop")
+        except RuntimeError:
+            seen.append("worker thread")
+
     class Recording(_Exploding):
         def analyze(self, text: str, **kwargs: Any) -> Any:
-            try:
-                asyncio.get_running_loop()
-                seen.append("event loop")
-            except RuntimeError:
-                seen.append("worker thread")
+            record_thread()
             return self._real.analyze(text, **kwargs)
+
+        def analyze_many(self, requests: list[Any]) -> Any:  # the batch route: one call
+            record_thread()
+            return self._real.analyze_many(requests)
 
     with make_client(analyzer=Recording(rules)) as client:
         assert client.post("/v1/analyze", json={"text": AGE_NL}, headers=auth).status_code == 200
         batch = {"items": [{"text": AGE_NL}, {"text": AGE_EN}]}
         assert client.post("/v1/analyze/batch", json=batch, headers=auth).status_code == 200
-    assert seen == ["worker thread"] * 3
+    assert seen == ["worker thread"] * 2

@@ -1,0 +1,224 @@
+"""Token patterns run only around the words they cannot match without.
+
+Running every lexicon token pattern over every whole text was most of the analysis time
+(issue 7: 77% of 72 ms per text), even with a gate that skipped patterns whose required
+word is absent. Each pattern here is indexed by its anchor, the smallest set of literal
+words one of which its required tokens need (the rarest such set), and only when every other
+required word occurs too, its spaCy Matcher runs only on windows of
+`reach` tokens either side of the anchor's occurrences, `reach` being the most tokens a
+match can span. Every match contains an occurrence of the anchor and spans at most `reach`
+tokens, so the windows hold every match the Matcher would find in the whole doc, in the
+same order (tests/nlp/test_anchored.py checks this against the plain Matcher). Patterns
+that can match an unbounded run of tokens ("*", "+") still run on the whole doc, but only
+when their anchor occurs.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from spacy.matcher import Matcher
+from spacy.tokens import Doc
+from spacy.vocab import Vocab
+
+# The attributes whose literal values can anchor a pattern, and the OP values of a token
+# that must occur exactly once.
+_LITERAL_ATTRS = ("LOWER", "LEMMA", "ORTH", "TEXT", "NORM")
+_REQUIRED_OPS = (None, "1")
+_RANGE = re.compile(r"^\{(\d*)(,?)(\d*)\}$")
+
+
+def required_words(pattern: list[dict[str, Any]]) -> list[frozenset[str]]:
+    """For each required token (no OP, or OP "1") with literal values, its words, lowercased.
+
+    A match needs, for every set, a token whose lowercase form, lemma or norm is in it.
+    """
+    required: list[frozenset[str]] = []
+    for token in pattern:
+        if token.get("OP") not in _REQUIRED_OPS:
+            continue
+        for attr in _LITERAL_ATTRS:
+            value = token.get(attr)
+            if isinstance(value, str):
+                required.append(frozenset({value.lower()}))
+            elif isinstance(value, dict) and set(value) == {"IN"}:
+                required.append(frozenset(str(v).lower() for v in value["IN"]))
+    return required
+
+
+def pattern_anchor(
+    pattern: list[dict[str, Any]], common: frozenset[str] = frozenset()
+) -> frozenset[str] | None:
+    """The rarest of the pattern's required word sets; None when it has none.
+
+    Rarity is estimated without frequencies: a set holding a `common` word (the language's
+    stop words: "je", "een", "geen") or a punctuation mark occurs in almost every vacancy,
+    so any set without one wins; among equals the smallest set wins, then the first.
+    """
+    best: frozenset[str] | None = None
+    best_cost = 0
+    for words in required_words(pattern):
+        cost = sum(_frequent(word, common) for word in words)
+        if best is None or cost < best_cost:
+            best, best_cost = words, cost
+    return best
+
+
+def _regex_anchor(pattern: list[dict[str, Any]]) -> re.Pattern[str] | None:
+    """The LOWER regex of a required token, for patterns without literal words.
+
+    The Matcher applies it with re.search to the token's lowercase form; the words of a
+    text it finds are the pattern's anchor occurrences.
+    """
+    for token in pattern:
+        value = token.get("LOWER")
+        if token.get("OP") in _REQUIRED_OPS and isinstance(value, dict) and set(value) == {"REGEX"}:
+            return re.compile(str(value["REGEX"]))
+    return None
+
+
+def _frequent(word: str, common: frozenset[str]) -> int:
+    """The estimated cost of anchoring on `word`: high for stop words and punctuation."""
+    return 1_000 if word in common or not any(ch.isalnum() for ch in word) else 1
+
+
+def pattern_reach(pattern: list[dict[str, Any]]) -> int | None:
+    """The most tokens a match of `pattern` can span (or look at); None when unbounded.
+
+    A negated token ("!") consumes nothing but is inspected, so it counts as one.
+    """
+    reach = 0
+    for token in pattern:
+        op = token.get("OP")
+        if op in (None, "1", "?", "!"):
+            reach += 1
+            continue
+        if op in ("*", "+"):
+            return None
+        found = _RANGE.match(str(op))
+        if found is None:
+            return None  # an operator this module does not know: be safe, run everywhere
+        low, comma, high = found.groups()
+        if comma and not high:
+            return None  # {n,}: unbounded
+        reach += int(high) if high else int(low)
+    return reach
+
+
+@dataclass(frozen=True)
+class _Anchored:
+    """One token pattern with its own Matcher, anchor words, other required words, reach."""
+
+    matcher: Matcher
+    anchor: frozenset[str]
+    others: tuple[frozenset[str], ...]
+    reach: int | None
+    regex: re.Pattern[str] | None = None  # anchors on words this matches, instead
+
+
+def token_keys(doc: Doc) -> dict[str, list[int]]:
+    """The positions of every word of `doc`, under its lowercase form, lemma and norm."""
+    positions: dict[str, list[int]] = defaultdict(list)
+    for token in doc:
+        i = token.i
+        lower = token.lower_
+        positions[lower].append(i)
+        lemma = token.lemma_.lower()
+        if lemma != lower:
+            positions[lemma].append(i)
+        norm = token.norm_.lower()
+        if norm != lower and norm != lemma:
+            positions[norm].append(i)
+    return positions
+
+
+class AnchoredMatcher:
+    """A drop-in for one spaCy Matcher holding only anchored patterns, much faster.
+
+    A pattern's anchor is a set of literal words or, failing that, a LOWER regex of one of
+    its required tokens. `add` refuses (returns False) a pattern with neither; keep those
+    in a plain Matcher. Calling it returns (match_id, start, end) triples like Matcher.__call__:
+    patterns in the order they were added, each pattern's matches in the Matcher's order.
+    """
+
+    def __init__(self, vocab: Vocab, common: frozenset[str] = frozenset()) -> None:
+        """`common`: the language's most frequent words, never chosen as an anchor if avoidable."""
+        self._vocab = vocab
+        self._common = common
+        self._patterns: list[_Anchored] = []
+        self._by_word: dict[str, list[int]] = defaultdict(list)
+        self._by_regex: list[int] = []
+
+    def __len__(self) -> int:
+        return len(self._patterns)
+
+    def add(self, key: str, pattern: list[dict[str, Any]]) -> bool:
+        """Add one pattern under `key`; False (and nothing added) when it has no anchor.
+
+        Raises what Matcher.add raises for an invalid pattern.
+        """
+        anchor = pattern_anchor(pattern, self._common)
+        regex = None if anchor is not None else _regex_anchor(pattern)
+        if anchor is None and regex is None:
+            return False
+        matcher = Matcher(self._vocab)
+        matcher.add(key, [pattern])
+        others = tuple(dict.fromkeys(w for w in required_words(pattern) if w != anchor))
+        index = len(self._patterns)
+        entry = _Anchored(matcher, anchor or frozenset(), others, pattern_reach(pattern), regex)
+        self._patterns.append(entry)
+        if regex is not None:
+            self._by_regex.append(index)
+        for word in entry.anchor:
+            self._by_word[word].append(index)
+        return True
+
+    def __call__(
+        self, doc: Doc, positions: dict[str, list[int]] | None = None
+    ) -> list[tuple[int, int, int]]:
+        """Every match in `doc`; `positions` may pass a precomputed `token_keys(doc)`."""
+        if positions is None:
+            positions = token_keys(doc)
+        by_word = self._by_word
+        hit: set[int] = set()
+        for word in positions:
+            indexes = by_word.get(word)
+            if indexes is not None:
+                hit.update(indexes)
+        regex_words: dict[int, list[str]] = {}
+        for index in self._by_regex:
+            regex = self._patterns[index].regex
+            words = [word for word in positions if regex is not None and regex.search(word)]
+            if words:
+                regex_words[index] = words
+                hit.add(index)
+        matches: list[tuple[int, int, int]] = []
+        length = len(doc)
+        for index in sorted(hit):
+            pattern = self._patterns[index]
+            if not all(any(word in positions for word in words) for words in pattern.others):
+                continue  # another required word is absent: it cannot match
+            if pattern.reach is None:
+                matches.extend(pattern.matcher(doc))
+                continue
+            anchor = regex_words.get(index, pattern.anchor)
+            occurrences = sorted({i for word in anchor for i in positions.get(word, ())})
+            for start, end in _windows(occurrences, pattern.reach, length):
+                for match_id, match_start, match_end in pattern.matcher(doc[start:end]):
+                    matches.append((match_id, start + match_start, start + match_end))
+        return matches
+
+
+def _windows(occurrences: list[int], reach: int, length: int) -> list[tuple[int, int]]:
+    """Disjoint token ranges covering `reach` tokens either side of each occurrence."""
+    windows: list[tuple[int, int]] = []
+    for i in occurrences:
+        start, end = max(0, i - reach + 1), min(length, i + reach)
+        if windows and start <= windows[-1][1]:
+            windows[-1] = (windows[-1][0], max(windows[-1][1], end))
+        else:
+            windows.append((start, end))
+    return windows
