@@ -28,10 +28,12 @@ $(MODEL): $(STAMP) $(CORPUS) $(LEXICONS) $(wildcard models/*.py)
 model: $(MODEL)
 
 # For your own machine: migrate the database, then serve without API keys unless
-# STAGECHECK_AUTH is set (the log says so loudly). Anywhere else: `stagecheck keys create`.
+# STAGECHECK_AUTH is set (the log says so loudly), and with a session cookie that plain http
+# may carry. The web page needs an account: `stagecheck users create`. Anywhere else: keys.
 serve: install model
 	$(BIN)/stagecheck db upgrade
-	STAGECHECK_AUTH=$${STAGECHECK_AUTH:-disabled} $(BIN)/stagecheck serve --host 127.0.0.1 --port 8000
+	STAGECHECK_AUTH=$${STAGECHECK_AUTH:-disabled} STAGECHECK_COOKIE_SECURE=$${STAGECHECK_COOKIE_SECURE:-false} \
+		$(BIN)/stagecheck serve --host 127.0.0.1 --port 8000
 
 lint: install
 	$(BIN)/ruff check nlp models service tests bench

@@ -114,6 +114,32 @@ class ApiKey(Base):
         return "active"
 
 
+class User(Base):
+    """A person who signs in to the web page: an e-mail address, a password hash, a role.
+
+    Only an Argon2 hash of the password is kept (service.store.users). `failed_logins` and
+    `locked_until` implement the lock-out; raising `session_epoch` ends every session of
+    the user (sign-out, password change).
+    """
+
+    __tablename__ = "users"
+    __table_args__ = (CheckConstraint("role IN ('officer', 'sbb', 'admin')", name="role"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    role: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0)
+
+    organisation: Mapped[Organisation] = relationship(lazy="joined")
+
+
 class Record(Base):
     """A kept screening: the redacted text, its analysis, the company and the follow-up."""
 
