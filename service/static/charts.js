@@ -22,7 +22,12 @@
     var series = [];
     headers.forEach(function (th, index) {
       if (th.hasAttribute("data-series")) {
-        series.push({ index: index, label: th.textContent.trim(), axis: th.getAttribute("data-axis") });
+        series.push({
+          index: index,
+          label: th.textContent.trim(),
+          axis: th.getAttribute("data-axis"),
+          colour: th.getAttribute("data-colour"),
+        });
       }
     });
     var labels = [];
@@ -46,7 +51,7 @@
     var type = table.getAttribute("data-chart") || "bar";
     var share = data.series.some(function (s) { return s.axis === "share"; });
     var datasets = data.series.map(function (s, i) {
-      var colour = COLOURS[i % COLOURS.length];
+      var colour = s.colour || COLOURS[i % COLOURS.length];
       var set = {
         label: s.label,
         data: data.values[i],
@@ -58,8 +63,10 @@
       if (s.axis === "share") { set.type = "line"; }
       return set;
     });
-    var scales = { y: { beginAtZero: true, ticks: { precision: 0, color: "#222222" } },
-                   x: { ticks: { color: "#222222" } } };
+    var horizontal = table.getAttribute("data-chart-axis") === "y";
+    var counts = { beginAtZero: true, ticks: { precision: 0, color: "#222222" } };
+    var labels = { ticks: { color: "#222222" } };
+    var scales = horizontal ? { x: counts, y: labels } : { x: labels, y: counts };
     if (share) {
       scales.share = { position: "right", beginAtZero: true, max: 100,
                        ticks: { color: "#222222", callback: function (v) { return v + "%"; } },
@@ -72,7 +79,7 @@
         responsive: true,
         maintainAspectRatio: false,
         animation: false,
-        indexAxis: table.getAttribute("data-chart-axis") === "y" ? "y" : "x",
+        indexAxis: horizontal ? "y" : "x",
         plugins: { legend: { labels: { color: "#222222" } } },
         scales: scales,
       },
