@@ -2,12 +2,16 @@
 real server: a batch of 200 vacancies downloaded as XLSX, a status change with its history,
 a company page, the charts drawn, and school B's pages closed to school A by URL.
 
-Screenshots go to test-artifacts/pages/ (ignored by git).
+Every page is checked with axe-core (WCAG 2.1 A and AA rules): no serious or critical
+violations. axe-core comes from .cache/axe/axe.min.js (`make axe`); without it the checks
+skip, or fail when CI=true. Screenshots go to tests/artifacts/pages/ (ignored by git).
 """
 
 from __future__ import annotations
 
 import io
+import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,7 +27,10 @@ from tests.web.pages_data import seed_records
 pytestmark = pytest.mark.browser
 
 CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts" / "pages"
+ROOT = Path(__file__).resolve().parents[3]
+ARTIFACTS = ROOT / "tests" / "artifacts" / "pages"
+AXE = ROOT / ".cache" / "axe" / "axe.min.js"
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 
 
 @pytest.fixture(scope="module")
@@ -70,10 +77,31 @@ def signed_in(
     return page
 
 
-def shot(page: Any, name: str) -> None:
-    """Save a full-page screenshot as a test artefact."""
+def axe_serious(page: Any) -> list[str]:
+    """The serious and critical axe-core violations of the page, as readable lines."""
+    if not AXE.exists():
+        message = f"{AXE} is missing (make axe): the accessibility check did not run"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message)
+    # evaluate() runs outside the page's CSP, which would refuse an injected <script>.
+    page.evaluate(AXE.read_text(encoding="utf-8"))
+    result = page.evaluate(
+        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", AXE_TAGS
+    )
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} at "
+        + json.dumps([node["target"] for node in v["nodes"]][:5])
+        for v in result["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
+def shot(page: Any, name: str, full_page: bool = True) -> None:
+    """Check the page with axe-core, then save a screenshot as a test artefact."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=full_page)
+    assert axe_serious(page) == [], name
 
 
 def test_batch_of_200_vacancies_downloads_as_xlsx_in_input_order(
@@ -100,7 +128,7 @@ def test_batch_of_200_vacancies_downloads_as_xlsx_in_input_order(
     page.wait_for_url(f"{base_url}/batch/*")
     page.get_by_role("link", name="Download als Excel (XLSX)").wait_for(timeout=60_000)
     assert page.locator("progress").count() == 0
-    page.screenshot(path=str(ARTIFACTS / "batch-results.png"))  # the top: 200 rows are long
+    shot(page, "batch-results", full_page=False)  # the top: 200 rows are long
 
     with page.expect_download() as download_info:
         page.get_by_role("link", name="Download als Excel (XLSX)").click()
@@ -151,6 +179,7 @@ def test_company_page_and_statistics_draw_their_charts(
     page.goto(f"{base_url}/bedrijven")
     page.get_by_label("Naam of KvK-nummer").fill("bakkerij")
     page.get_by_role("button", name="Zoeken").click()
+    shot(page, "bedrijven")
     page.get_by_role("link", name="Bakkerij Jansen").click()
     page.wait_for_function("window.stagecheckCharts && window.stagecheckCharts.length === 2")
     assert page.evaluate("Chart.getChart('grafiek-gronden').data.labels.length") >= 2
@@ -185,3 +214,23 @@ def test_officer_of_school_a_cannot_open_school_b_by_url(
         assert "Niet gevonden" in page.content()
     page.goto(f"{base_url}/bedrijven?q=Garage")
     assert "Garage Beta" not in page.content()
+
+
+def test_batch_form_is_keyboard_reachable_with_visible_focus(
+    chromium: Any, site: tuple[str, dict[str, str]]
+) -> None:
+    base_url, _ = site
+    page = signed_in(chromium, base_url, ACCOUNTS.officer_a)
+    page.goto(f"{base_url}/batch")
+    reached: list[str] = []
+    for _ in range(30):
+        page.keyboard.press("Tab")
+        focused = page.evaluate(
+            "() => { const e = document.activeElement;"
+            " return [e.id || e.textContent.trim(), getComputedStyle(e).outlineStyle]; }"
+        )
+        reached.append(focused[0])
+        if focused[0] == "Batch starten":
+            assert focused[1] != "none"  # the focus is visible
+            break
+    assert "bestand" in reached and reached[-1] == "Batch starten"
