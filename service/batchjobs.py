@@ -18,11 +18,11 @@ as interrupted ("onderbroken") so the officer uploads the file again. Jobs are d
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 import time
 import uuid
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -100,12 +100,13 @@ def view_of(job: BatchJob, now: datetime | None = None) -> JobView:
 
 
 def get_job(session: Session, job_id: str, organisation_id: int, owner: str) -> BatchJob | None:
-    """The job if it belongs to this user of this organisation; None otherwise."""
+    """The job if it belongs to this user of this organisation and has not expired."""
     return session.scalar(
         select(BatchJob).where(
             BatchJob.id == job_id,
             BatchJob.organisation_id == organisation_id,
             BatchJob.owner == owner,
+            BatchJob.created_at >= utcnow() - KEEP_FOR,
         )
     )
 
@@ -119,7 +120,11 @@ def recent_jobs(
     return list(
         session.scalars(
             select(BatchJob)
-            .where(BatchJob.organisation_id == organisation_id, BatchJob.owner == owner)
+            .where(
+                BatchJob.organisation_id == organisation_id,
+                BatchJob.owner == owner,
+                BatchJob.created_at >= utcnow() - KEEP_FOR,
+            )
             .order_by(BatchJob.created_at.desc())
             .limit(limit)
             .options(defer(BatchJob.results))
@@ -205,9 +210,13 @@ class BatchRunner:
         """Jobs are written with `sessions` and analysed with `analyzer`."""
         self._sessions = sessions
         self._analyzer = analyzer
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="batch-job")
+        self._queue: queue.Queue[tuple[str, list[UploadItem]] | None] = queue.Queue()
         self._lock = threading.Lock()
         self._waiting = 0
+        # A daemon thread: stopping the server never waits for a batch; the job it leaves
+        # behind reads "interrupted" once its progress is stale (view_of).
+        self._thread = threading.Thread(target=self._work, name="batch-job", daemon=True)
+        self._thread.start()
 
     def submit(
         self, organisation_id: int, owner: str, filename: str, items: list[UploadItem]
@@ -236,7 +245,7 @@ class BatchRunner:
                 purge_jobs(session, now)
                 session.add(job)
                 session.commit()
-            self._executor.submit(self._run, job.id, items)
+            self._queue.put((job.id, items))
         except BaseException:
             with self._lock:
                 self._waiting -= 1
@@ -244,8 +253,12 @@ class BatchRunner:
         return job.id
 
     def shutdown(self) -> None:
-        """Stop taking jobs; a job in progress is left to finish or be interrupted."""
-        self._executor.shutdown(wait=False, cancel_futures=True)
+        """Stop after the job in progress; jobs still queued are left to read interrupted."""
+        self._queue.put(None)
+
+    def _work(self) -> None:
+        while (task := self._queue.get()) is not None:
+            self._run(*task)
 
     def _update(self, job_id: str, **values: Any) -> None:
         with self._sessions() as session:

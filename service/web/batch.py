@@ -17,6 +17,7 @@ from service.batchjobs import (
     JobView,
     filter_results,
     get_job,
+    purge_jobs,
     recent_jobs,
     sort_results,
     view_of,
@@ -75,6 +76,7 @@ def _upload_page(
 ) -> HTMLResponse:
     def jobs() -> list[JobView]:
         with state.sessions() as session:
+            purge_jobs(session)
             found = recent_jobs(session, user.organisation_id, owner_of(user))
             return [view_of(job) for job in found]
 

@@ -135,6 +135,8 @@ def test_old_jobs_are_purged(sessions: sessionmaker[Session]) -> None:
                 )
             )
         session.commit()
+        assert get_job(session, "old", 1, "u") is None  # expired, even before the purge
+        assert get_job(session, "new", 1, "u") is not None
         assert purge_jobs(session, now) == 1
         assert session.get(BatchJob, "new") is not None
 
