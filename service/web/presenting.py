@@ -248,7 +248,7 @@ def rewritten_text(pieces: Sequence[RewritePiece]) -> str:
     """The rewrite as plain text to send back: phrases still to rewrite are numbered, with
     the advice for each under the text."""
     out = []
-    notes = []
+    notes: list[str] = []
     for piece in pieces:
         if piece.action == "keep":
             out.append(piece.original)
