@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,18 +22,16 @@ from service.batchjobs import (
 )
 from service.exports import batch_csv, batch_workbook
 from service.store.db import make_engine, make_session_factory
-from service.store.models import Base, BatchJob, Organisation, utcnow
+from service.store.models import BatchJob, Organisation, utcnow
 from service.uploads import UploadItem
 
 
 @pytest.fixture
-def sessions(tmp_path: Path) -> sessionmaker[Session]:
-    """A SQLite database with the tables and one school."""
-    engine = make_engine(f"sqlite:///{tmp_path / 'jobs.db'}")
-    Base.metadata.create_all(engine)
-    factory = make_session_factory(engine)
+def sessions(database_url: str) -> sessionmaker[Session]:
+    """A migrated database (SQLite, and PostgreSQL when configured) with one school."""
+    factory = make_session_factory(make_engine(database_url))
     with factory() as session:
-        session.add(Organisation(id=1, name="ROC Alfa", type="school", created_at=utcnow()))
+        session.add(Organisation(name="ROC Alfa", type="school", created_at=utcnow()))
         session.commit()
     return factory
 
