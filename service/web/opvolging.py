@@ -18,6 +18,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from service.deps import StateDep
 from service.state import ServiceState
 from service.store.models import STATUSES, Record
+from service.store.orgs import list_organisations
 from service.store.records import RecordFilter, get_record, list_records, update_record
 from service.web.auth import UserDep, WebUser, flash, not_found, page_router
 from service.web.pagekit import (
@@ -48,8 +49,20 @@ def _list_page(request: Request, state: ServiceState, user: WebUser) -> HTMLResp
     end_day = parse_day(query.get("tot"), "tot en met", problems)
     start, end = day_range(start_day, end_day, problems)
     page = page_number(query.get("pagina"))
-    filters = RecordFilter(status=status, ground=ground, company=company, start=start, end=end)
     with state.sessions() as session:
+        schools: list[str] = []
+        school = None
+        if user.role == "sbb":  # SBB sees every school and may narrow the list to one
+            schools = [o.name for o, _ in list_organisations(session) if o.type == "school"]
+            school = choice(query.get("school"), schools, "school", problems)
+        filters = RecordFilter(
+            status=status,
+            ground=ground,
+            company=company,
+            organisation=school,
+            start=start,
+            end=end,
+        )
         total, records = list_records(
             session, user.scope, filters, PAGE_SIZE, (page - 1) * PAGE_SIZE
         )
@@ -58,6 +71,7 @@ def _list_page(request: Request, state: ServiceState, user: WebUser) -> HTMLResp
         "status": status or "",
         "grond": ground or "",
         "bedrijf": company or "",
+        "school": school or "",
         "van": start_day.isoformat() if start_day else "",
         "tot": end_day.isoformat() if end_day else "",
     }
@@ -72,6 +86,7 @@ def _list_page(request: Request, state: ServiceState, user: WebUser) -> HTMLResp
             "page": page,
             "pages": max(1, -(-total // PAGE_SIZE)),
             "filters": kept,
+            "schools": schools,
             "previous_url": f"?{urlencode(base | {'pagina': page - 1})}" if page > 1 else None,
             "next_url": f"?{urlencode(base | {'pagina': page + 1})}"
             if page * PAGE_SIZE < total
@@ -153,7 +168,7 @@ def _change(
             raise not_found()
         error = None
         if not may_change(user, record.organisation_id):
-            error = "U kunt alleen meldingen van uw eigen organisatie wijzigen."
+            error = "Je kunt alleen meldingen van je eigen organisatie wijzigen."
         elif status not in STATUSES:
             error = "Kies een status uit de lijst."
         elif len(note) > MAX_NOTE_CHARS:

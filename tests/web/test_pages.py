@@ -58,6 +58,7 @@ def test_followup_lists_own_records_with_filters(pages: SignIn) -> None:
     assert "0 meldingen" in client.get("/opvolging?status=resolved").text
     assert "2 meldingen" in client.get("/opvolging?bedrijf=12345678").text
     assert "2 meldingen" in client.get("/opvolging?bedrijf=bakkerij").text
+    assert 'name="school"' not in page.text  # only SBB chooses a school
     assert "0 meldingen" in client.get("/opvolging?van=2000-01-01&tot=2000-01-31").text
     bad = client.get("/opvolging?van=gisteren&status=zoek")
     assert bad.status_code == 200 and "ongeldig" in bad.text and "Onbekende waarde" in bad.text
@@ -109,6 +110,8 @@ def test_sbb_reads_every_school_but_changes_only_its_own(
     client = pages(ACCOUNTS.sbb)
     beta_record = records["beta"]
     assert "3 meldingen" in client.get("/opvolging").text
+    one_school = client.get("/opvolging?school=ROC+Beta").text
+    assert "1 melding<" in one_school and "Garage Beta" in one_school
     detail = client.get(f"/opvolging/{beta_record}")
     assert detail.status_code == 200 and "alleen die organisatie" in detail.text
     refused = post(client, f"/opvolging/{beta_record}", {"status": "resolved", "notitie": "x"})
