@@ -43,6 +43,7 @@ class Accounts:
     admin_a: str = "beheer@roc-alfa.nl"
     officer_b: str = "coordinator@roc-beta.nl"
     sbb: str = "medewerker@sbb.nl"
+    lockable_b: str = "invaller@roc-beta.nl"  # the browser tests lock this one out
 
 
 ACCOUNTS = Accounts()
@@ -60,6 +61,7 @@ def seed(url: str) -> None:
             create_user(session, alfa, "admin", ACCOUNTS.admin_a, PASSWORD)
             create_user(session, beta, "officer", ACCOUNTS.officer_b, PASSWORD)
             create_user(session, sbb, "sbb", ACCOUNTS.sbb, PASSWORD)
+            create_user(session, beta, "officer", ACCOUNTS.lockable_b, PASSWORD)
             create_key(session, "portal")
     finally:
         engine.dispose()
