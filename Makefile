@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 MODEL := models/artifacts/stagecheck-model.joblib
 
-.PHONY: serve test lint typecheck install model clean
+.PHONY: serve test lint typecheck install model clean axe
 LEXICONS := $(shell find nlp/lexicons -name '*.yml')
 CORPUS := $(wildcard training_data/*.jsonl)
 
@@ -28,10 +28,31 @@ $(MODEL): $(STAMP) $(CORPUS) $(LEXICONS) $(wildcard models/*.py)
 model: $(MODEL)
 
 # For your own machine: migrate the database, then serve without API keys unless
-# STAGECHECK_AUTH is set (the log says so loudly). Anywhere else: `stagecheck keys create`.
+# STAGECHECK_AUTH is set (the log says so loudly), and with a session cookie that plain http
+# may carry. The web page needs an account: `stagecheck users create`. Anywhere else: keys.
 serve: install model
 	$(BIN)/stagecheck db upgrade
-	STAGECHECK_AUTH=$${STAGECHECK_AUTH:-disabled} $(BIN)/stagecheck serve --host 127.0.0.1 --port 8000
+	STAGECHECK_AUTH=$${STAGECHECK_AUTH:-disabled} STAGECHECK_COOKIE_SECURE=$${STAGECHECK_COOKIE_SECURE:-false} \
+		$(BIN)/stagecheck serve --host 127.0.0.1 --port 8000
+
+# axe-core for the browser tests' accessibility checks, from the npm registry through npm
+# itself, pinned to a version and checked against that release's sha512 integrity. Kept in
+# .cache/ (git-ignored); nothing is fetched when it is there already.
+AXE_VERSION := 4.10.3
+AXE_INTEGRITY := sha512-Xm7bpRXnDSX2YE2YFfBk2FnF0ep6tmG7xPh8iHee8MIcrgq762Nkce856dYtJYLkuIoYZvGfTs/PbZhideTcEg==
+AXE := .cache/axe/axe.min.js
+
+$(AXE):
+	mkdir -p .cache/axe
+	cd .cache/axe && rm -f axe-core-*.tgz && npm pack --silent axe-core@$(AXE_VERSION) >/dev/null
+	$(PYTHON) -c 'import base64, hashlib, sys; data = open(sys.argv[1], "rb").read(); \
+		got = "sha512-" + base64.b64encode(hashlib.sha512(data).digest()).decode(); \
+		sys.exit(0 if got == sys.argv[2] else "axe-core tarball: integrity " + got + " is not the pinned " + sys.argv[2])' \
+		.cache/axe/axe-core-$(AXE_VERSION).tgz '$(AXE_INTEGRITY)'
+	tar -xzf .cache/axe/axe-core-$(AXE_VERSION).tgz -C .cache/axe package/axe.min.js
+	mv .cache/axe/package/axe.min.js $(AXE).part && rmdir .cache/axe/package && mv $(AXE).part $(AXE)
+
+axe: $(AXE)
 
 lint: install
 	$(BIN)/ruff check nlp models service tests bench
@@ -39,7 +60,7 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
-test: install lint typecheck model
+test: install lint typecheck model axe
 	$(BIN)/stagecheck lexicon check
 	$(BIN)/python -m pytest
 

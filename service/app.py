@@ -26,7 +26,6 @@ from service.routes import (
     companies,
     grounds,
     health,
-    home,
     metrics,
     model,
     organisation,
@@ -42,6 +41,7 @@ from service.schemas import (
     RecordUpdate,
 )
 from service.state import build_state, purge_periodically
+from service.web import install_web
 
 logger = logging.getLogger(__name__)
 
@@ -144,10 +144,10 @@ def create_app(settings: Settings | None = None, analyzer: Analyzer | None = Non
         health.router,
         metrics.router,
         problems.router,
-        home.router,
     ):
         app.include_router(router)
-    # Added last = outermost: the request context wraps the body limit.
+    install_web(app, settings)
+    # Added last = outermost: the request context wraps the body limit and the session.
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware, fastapi_app=app)
     _install_openapi(app)

@@ -1,4 +1,4 @@
-"""CLI commands of the HTTP service: serve, orgs, keys, db, purge, and data export-feedback."""
+"""CLI commands of the HTTP service: serve, orgs, keys, users, db, purge, data export-feedback."""
 
 from __future__ import annotations
 
@@ -221,6 +221,101 @@ def cmd_keys_revoke(args: argparse.Namespace) -> int:
     return 0
 
 
+def read_password(prompt: str = "Wachtwoord: ") -> str:
+    """A new password: asked twice on a terminal, else the first line of stdin."""
+    import getpass
+
+    from service.errors import WeakPasswordError
+
+    if sys.stdin.isatty():
+        first = getpass.getpass(prompt)
+        if getpass.getpass("Nog een keer: ") != first:
+            raise WeakPasswordError("the two passwords differ")
+        return first
+    line = sys.stdin.readline()
+    if not line:
+        raise WeakPasswordError("no password on stdin (give it as the first line)")
+    return line.rstrip("\r\n")
+
+
+def cmd_users_create(args: argparse.Namespace) -> int:
+    """stagecheck users create: a personal account of the web page."""
+    from service.store.orgs import check_role, find_organisation
+    from service.store.users import create_user
+
+    with _open_sessions(get_settings())() as session:
+        organisation = find_organisation(session, args.org)
+        check_role(organisation, args.role)
+        password = read_password()
+        user = create_user(session, organisation, args.role, args.email, password)
+    print(
+        f"created user {user.id} {user.email} for {organisation.name!r} with role {user.role}",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def cmd_users_list(args: argparse.Namespace) -> int:
+    """stagecheck users list: every account's id, state, role, organisation and address."""
+    from service.store.models import utcnow
+    from service.store.orgs import find_organisation
+    from service.store.users import list_users
+
+    now = utcnow()
+    with _open_sessions(get_settings())() as session:
+        organisation_id = find_organisation(session, args.org).id if args.org else None
+        users = list_users(session, organisation_id)
+    print(
+        f"{'id':>4}  {'state':<8}  {'last sign-in':<16}  {'role':<8}  {'organisation':<24}  email"
+    )
+    for user in users:
+        if user.disabled_at is not None:
+            state = "disabled"
+        elif user.locked_until is not None and user.locked_until > now:
+            state = "locked"
+        else:
+            state = "active"
+        last = f"{user.last_login_at:%Y-%m-%d %H:%M}" if user.last_login_at else "-"
+        print(
+            f"{user.id:>4}  {state:<8}  {last:<16}  {user.role:<8}  "
+            f"{user.organisation.name:<24}  {user.email}"
+        )
+    return 0
+
+
+def _user(session: Any, email: str) -> Any:
+    from service.errors import UserNotFoundError
+    from service.store.users import find_user
+
+    user = find_user(session, email)
+    if user is None:
+        raise UserNotFoundError(f"no account for {email!r}; see `stagecheck users list`")
+    return user
+
+
+def cmd_users_password(args: argparse.Namespace) -> int:
+    """stagecheck users password: a new password (ends the user's sessions, lifts a lock)."""
+    from service.store.users import set_password
+
+    with _open_sessions(get_settings())() as session:
+        user = _user(session, args.email)
+        set_password(session, user, read_password("Nieuw wachtwoord: "))
+    print(f"new password set for {user.email}; their sessions have ended", file=sys.stderr)
+    return 0
+
+
+def cmd_users_disable(args: argparse.Namespace) -> int:
+    """stagecheck users disable|enable: stop or allow an account's sign-in."""
+    from service.store.users import set_disabled
+
+    disable = args.users_command == "disable"
+    with _open_sessions(get_settings())() as session:
+        user = _user(session, args.email)
+        set_disabled(session, user, disable)
+    print(f"{'disabled' if disable else 'enabled'} {user.email}", file=sys.stderr)
+    return 0
+
+
 def cmd_purge(args: argparse.Namespace) -> int:
     """stagecheck purge: delete records older than the retention period; prints the count."""
     from service.state import purge_expired
@@ -362,6 +457,32 @@ def add_service_commands(sub: Any) -> None:
     revoke = keys_sub.add_parser("revoke", help="revoke a key by id or prefix")
     revoke.add_argument("key", metavar="ID|PREFIX")
     revoke.set_defaults(func=cmd_keys_revoke)
+
+    users = sub.add_parser("users", help="personal accounts of the web page")
+    users_sub = users.add_subparsers(dest="users_command", required=True)
+    user_create = users_sub.add_parser(
+        "create",
+        help="make an account; the password is asked for, or read from stdin's first line",
+        description="Roles as for keys: officer (its own organisation's records), admin "
+        "(also deletes them), sbb (every organisation's records; SBB only). The password "
+        "needs at least 12 characters and is stored only as an Argon2 hash.",
+    )
+    user_create.add_argument("--org", required=True, help="the organisation's name")
+    user_create.add_argument("--role", required=True, choices=["officer", "sbb", "admin"])
+    user_create.add_argument("--email", required=True, help="the person's e-mail address")
+    user_create.set_defaults(func=cmd_users_create)
+    user_list = users_sub.add_parser("list", help="list accounts (never their passwords)")
+    user_list.add_argument("--org", default=None, help="only this organisation's accounts")
+    user_list.set_defaults(func=cmd_users_list)
+    user_password = users_sub.add_parser(
+        "password", help="set a new password (asked for, or stdin); ends the user's sessions"
+    )
+    user_password.add_argument("--email", required=True)
+    user_password.set_defaults(func=cmd_users_password)
+    for action in ("disable", "enable"):
+        toggle = users_sub.add_parser(action, help=f"{action} an account")
+        toggle.add_argument("--email", required=True)
+        toggle.set_defaults(func=cmd_users_disable)
 
     purge = sub.add_parser(
         "purge", help="delete records older than STAGECHECK_RETENTION_DAYS (default 730)"

@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from service.errors import ServiceConfigError
@@ -57,6 +57,28 @@ class Settings(BaseSettings):
     )
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     docs: bool = Field(default=True, description="serve /docs, /redoc and /openapi.json")
+    session_secret: SecretStr | None = Field(
+        default=None,
+        description="signs the web page's session cookie; default: a random secret kept in "
+        "<data_dir>/session.key (made on first use, shared by every worker)",
+    )
+    cookie_secure: bool = Field(
+        default=True,
+        description="send the session cookie only over HTTPS (its `Secure` flag); `false` only "
+        "for plain http on your own machine",
+    )
+    session_hours: float = Field(
+        default=10.0, gt=0, le=24 * 31, description="how long a web sign-in lasts"
+    )
+    login_max_failures: int = Field(
+        default=5, ge=1, description="wrong passwords in a row before an account is locked"
+    )
+    login_lockout_minutes: float = Field(
+        default=15.0, gt=0, description="how long an account stays locked after that"
+    )
+    max_upload_bytes: int = Field(
+        default=5 * 1024 * 1024, ge=1, description="largest file the web page accepts"
+    )
 
     @field_validator("log_level", mode="before")
     @classmethod

@@ -63,3 +63,21 @@ class RoleError(ServiceError):
     """A role that the organisation cannot give (for example `sbb` at a school)."""
 
     code = "invalid-role"
+
+
+class UserNotFoundError(StoreError):
+    """No account has the given e-mail address (or the address is not one)."""
+
+    code = "user-not-found"
+
+
+class UserExistsError(StoreError):
+    """An account with this e-mail address exists already."""
+
+    code = "user-exists"
+
+
+class WeakPasswordError(ServiceError):
+    """A password the service does not accept (too short or too long)."""
+
+    code = "weak-password"

@@ -139,3 +139,74 @@ def export_filename(scope: str, start: datetime | None, end: datetime | None, ex
     period = f"{start:%Y%m%d}" if start else "begin"
     period += f"-{end:%Y%m%d}" if end else "-now"
     return f"stagecheck-stats-{slug[:60]}-{period}.{ext}"
+
+
+# -- batch results (the Batch page) ----------------------------------------------------------
+
+BATCH_COLUMNS = (
+    "rij",
+    "id",
+    "soort",
+    "taal",
+    "oordeel",
+    "risico",
+    "gronden",
+    "bevindingen",
+    "citaten (geredigeerd)",
+    "fout",
+)
+
+
+def batch_rows(results: Sequence[dict[str, Any]]) -> list[list[Any]]:
+    """One row per batch result, in BATCH_COLUMNS order; quotes are the redacted ones."""
+    return [
+        [
+            r["row"],
+            safe_cell(r.get("id")),
+            r.get("kind"),
+            r.get("lang"),
+            r.get("verdict"),
+            r.get("risk"),
+            " ".join(r.get("grounds", [])),
+            len(r.get("findings", [])),
+            safe_cell(" | ".join(f"{f['ground']}: {f['quote']}" for f in r.get("findings", []))),
+            safe_cell(r.get("error")),
+        ]
+        for r in results
+    ]
+
+
+def batch_csv(results: Sequence[dict[str, Any]]) -> bytes:
+    """Batch results as UTF-8 CSV with a byte-order mark, so Excel reads the accents."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(BATCH_COLUMNS)
+    writer.writerows(batch_rows(results))
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def batch_workbook(results: Sequence[dict[str, Any]], about: Sequence[tuple[str, Any]]) -> bytes:
+    """Batch results as an XLSX workbook: a sheet `resultaten` in input order, and `over`."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.title = "resultaten"
+    sheet.append(list(BATCH_COLUMNS))
+    for values in batch_rows(results):
+        sheet.append(values)
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    sheet.freeze_panes = "A2"
+    for column, width in zip("ABCDEFGHIJ", (6, 18, 10, 6, 10, 8, 28, 12, 60, 40), strict=True):
+        sheet.column_dimensions[column].width = width
+    info = workbook.create_sheet(title="over")
+    for label, value in about:
+        info.append([label, safe_cell(value)])
+    info.column_dimensions["A"].width = 22
+    info.column_dimensions["B"].width = 60
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()

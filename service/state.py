@@ -31,6 +31,7 @@ from service.store.keys import count_active_keys
 from service.store.migrate import require_current_schema
 from service.store.models import utcnow
 from service.store.records import purge_records
+from service.store.users import count_active_users
 
 if TYPE_CHECKING:
     from service.security import Caller
@@ -137,10 +138,12 @@ def check_database(settings: Settings, engine: Engine) -> None:
     if not settings.auth_enabled:
         return
     with make_session_factory(engine)() as session:
-        active = count_active_keys(session)
+        active = count_active_keys(session) + count_active_users(session)
     if active == 0:
         raise ServiceConfigError(
-            "no API key is configured, so no caller could use the service: create one with "
+            "no API key or web account is configured, so nobody could use the service: "
+            "create an account with `stagecheck users create --org NAME --role officer "
+            "--email ADDRESS`, or a key with "
             "`stagecheck keys create --org NAME --role officer` (after `stagecheck orgs "
             "create`) or `stagecheck keys create --name NAME`, or set STAGECHECK_AUTH=disabled "
             "for local use only"

@@ -114,6 +114,32 @@ class ApiKey(Base):
         return "active"
 
 
+class User(Base):
+    """A person who signs in to the web page: an e-mail address, a password hash, a role.
+
+    Only an Argon2 hash of the password is kept (service.store.users). `failed_logins` and
+    `locked_until` implement the lock-out; raising `session_epoch` ends every session of
+    the user (sign-out, password change).
+    """
+
+    __tablename__ = "users"
+    __table_args__ = (CheckConstraint("role IN ('officer', 'sbb', 'admin')", name="role"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    role: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0)
+
+    organisation: Mapped[Organisation] = relationship(lazy="joined")
+
+
 class Record(Base):
     """A kept screening: the redacted text, its analysis, the company and the follow-up."""
 
@@ -209,3 +235,36 @@ class Feedback(Base):
     missed_quote: Mapped[str | None] = mapped_column(Text, nullable=True)
     missed_ground: Mapped[str | None] = mapped_column(String(32), nullable=True)
     missed_severity: Mapped[str | None] = mapped_column(String(16), nullable=True)
+
+
+JOB_STATES = ("queued", "running", "done", "failed")
+
+
+class BatchJob(Base):
+    """A batch of uploaded texts screened on the Batch page (service.batchjobs).
+
+    Kept in the database so that every worker process can report its progress, and so that
+    a job whose process stopped shows as interrupted instead of running forever. The texts
+    are never kept: `results` holds the analyses with their quotes redacted. Jobs are
+    deleted a day after they were made.
+    """
+
+    __tablename__ = "batch_jobs"
+    __table_args__ = (
+        CheckConstraint("state IN ('queued', 'running', 'done', 'failed')", name="state"),
+        Index("ix_batch_jobs_organisation_id_created_at", "organisation_id", "created_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE")
+    )
+    owner: Mapped[str] = mapped_column(String(64))
+    filename: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    state: Mapped[str] = mapped_column(String(16))
+    total: Mapped[int] = mapped_column(Integer)
+    done: Mapped[int] = mapped_column(Integer, default=0)
+    results: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)

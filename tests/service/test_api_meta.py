@@ -1,4 +1,4 @@
-"""Grounds, model card, health, readiness, metrics, problems, the placeholder page and docs."""
+"""Grounds, model card, health, readiness, metrics, problems, the web page's door and docs."""
 
 from __future__ import annotations
 
@@ -191,13 +191,15 @@ def test_request_id_is_echoed_or_made(client: TestClient) -> None:
     assert len(made.headers["x-request-id"]) == 32
 
 
-def test_root_is_a_dutch_placeholder_not_a_fake_page(client: TestClient) -> None:
-    response = client.get("/")
-    assert response.status_code == 200
-    assert response.headers["content-type"].startswith("text/html")
-    assert 'lang="nl"' in response.text
-    assert "nog niet gebouwd" in response.text
-    assert "/docs" in response.text
+def test_root_is_the_dutch_web_page_behind_a_sign_in(client: TestClient) -> None:
+    response = client.get("/", follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"] == "/inloggen"
+    page = client.get("/inloggen")
+    assert page.status_code == 200
+    assert page.headers["content-type"].startswith("text/html")
+    assert 'lang="nl"' in page.text
+    assert "Inloggen" in page.text
 
 
 def test_docs_are_served(client: TestClient) -> None:

@@ -69,6 +69,8 @@ TABLES = {
     "record_findings",
     "record_events",
     "record_feedback",
+    "users",
+    "batch_jobs",
 }
 
 
@@ -121,7 +123,7 @@ def test_migrations_from_empty_match_the_models_and_go_down_again(empty_database
     engine = make_engine(empty_database_url)
     try:
         assert schema_status(engine).current is None
-        assert upgrade(empty_database_url).current == head_revision() == "0002_records"
+        assert upgrade(empty_database_url).current == head_revision() == "0004_batch_jobs"
         with engine.connect() as connection:
             assert set(inspect(connection).get_table_names()) == TABLES
             assert compare_metadata(MigrationContext.configure(connection), Base.metadata) == []

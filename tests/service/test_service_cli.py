@@ -31,7 +31,7 @@ def test_db_upgrade_then_status(data_env: Path, capsys: pytest.CaptureFixture[st
     assert main(["db", "status"]) == 1
     assert "behind" in capsys.readouterr().out
     assert main(["db", "upgrade"]) == 0
-    assert "0002_records" in capsys.readouterr().out
+    assert "0004_batch_jobs" in capsys.readouterr().out
     assert (data_env / "stagecheck.db").exists()
     assert main(["db", "status"]) == 0
     assert "up to date" in capsys.readouterr().out
