@@ -56,7 +56,12 @@ class Settings(BaseSettings):
         "`stagecheck purge` (cron)",
     )
     log_level: Literal["debug", "info", "warning", "error"] = "info"
-    docs: bool = Field(default=True, description="serve /docs, /redoc and /openapi.json")
+    docs: bool = Field(default=True, description="serve /docs and /openapi.json")
+    behind_https: bool = Field(
+        default=False,
+        description="the service is reached only over HTTPS (through a TLS proxy): send "
+        "Strict-Transport-Security and mark every cookie Secure",
+    )
 
     @field_validator("log_level", mode="before")
     @classmethod

@@ -13,11 +13,6 @@ PLACEHOLDER = """<!doctype html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Stagecheck</title>
-<style>
-body { font-family: system-ui, sans-serif; max-width: 40rem; margin: 3rem auto; padding: 0 1rem;
-       line-height: 1.5; color: #1a1a1a; }
-code { background: #f2f2f2; padding: 0 .25rem; }
-</style>
 </head>
 <body>
 <h1>Stagecheck</h1>
