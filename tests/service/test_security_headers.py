@@ -89,8 +89,10 @@ def test_docs_page_has_no_inline_script_or_style_and_no_other_origin(client: Tes
     for url in urls:
         asset = client.get(url)
         assert asset.status_code == 200 and len(asset.content) > 100, url
-    assert client.get("/docs/assets/swagger-ui-bundle.js").headers["content-type"].startswith(
-        "text/javascript"
+    assert (
+        client.get("/docs/assets/swagger-ui-bundle.js")
+        .headers["content-type"]
+        .startswith("text/javascript")
     )
     init = client.get("/docs/assets/swagger-init.js").text
     assert "SwaggerUIBundle" in init and "http" not in init
