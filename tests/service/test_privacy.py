@@ -45,7 +45,15 @@ class Person:
     def planted(self) -> list[str]:
         """Every string that must not be found unredacted."""
         digits = "".join(ch for ch in self.phone if ch.isdigit())
-        return [self.first, self.last, f"{self.first} {self.last}", self.email, self.phone, digits, self.bsn]
+        return [
+            self.first,
+            self.last,
+            f"{self.first} {self.last}",
+            self.email,
+            self.phone,
+            digits,
+            self.bsn,
+        ]
 
 
 def _bsns(count: int) -> list[str]:
