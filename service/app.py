@@ -19,11 +19,16 @@ from pydantic.json_schema import models_json_schema
 
 from nlp.analyzer import Analyzer, package_version
 from service.config import Settings, get_settings
-from service.middleware import BodyLimitMiddleware, RequestContextMiddleware
+from service.middleware import (
+    BodyLimitMiddleware,
+    RequestContextMiddleware,
+    SecurityHeadersMiddleware,
+)
 from service.problem import FieldError, Problem, install_problem_handlers
 from service.routes import (
     analyze,
     companies,
+    docs,
     grounds,
     health,
     metrics,
@@ -125,8 +130,10 @@ def create_app(settings: Settings | None = None, analyzer: Analyzer | None = Non
         description=DESCRIPTION,
         openapi_tags=TAGS,
         lifespan=lifespan,
-        docs_url="/docs" if settings.docs else None,
-        redoc_url="/redoc" if settings.docs else None,
+        # /docs is served by service.routes.docs from the app's own files (CSP, offline);
+        # ReDoc needs a CDN, so there is none.
+        docs_url=None,
+        redoc_url=None,
         openapi_url="/openapi.json" if settings.docs else None,
         separate_input_output_schemas=False,
     )
@@ -146,10 +153,14 @@ def create_app(settings: Settings | None = None, analyzer: Analyzer | None = Non
         problems.router,
     ):
         app.include_router(router)
+    if settings.docs:
+        app.include_router(docs.router)
     install_web(app, settings)
-    # Added last = outermost: the request context wraps the body limit and the session.
+    # Added last = outermost: the request context wraps the body limit and the session, and
+    # the security headers wrap everything, the request context's last-resort 500 included.
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware, fastapi_app=app)
+    app.add_middleware(SecurityHeadersMiddleware, behind_https=settings.behind_https)
     _install_openapi(app)
     return app
 

@@ -57,7 +57,12 @@ def _is_loopback(host: str) -> bool:
 
 
 def preflight(settings: Settings) -> None:
-    """The start-up checks of the app, run once before any worker starts."""
+    """The start-up checks of the app, run once before any worker starts.
+
+    A broken lexicon or a corrupt or mismatched model artefact stops `serve` here, with the
+    one-line message that names the file, rather than as a traceback in every worker.
+    """
+    from nlp.lexicon import default_lexicon
     from service.state import check_database
     from service.store.db import make_engine
 
@@ -66,6 +71,12 @@ def preflight(settings: Settings) -> None:
         check_database(settings, engine)
     finally:
         engine.dispose()
+    lexicon = default_lexicon()
+    if not settings.rules_only:
+        from models.artifact import load_artifact
+        from service.runtime import model_path
+
+        load_artifact(model_path(), lexicon.digest)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:

@@ -56,7 +56,12 @@ class Settings(BaseSettings):
         "`stagecheck purge` (cron)",
     )
     log_level: Literal["debug", "info", "warning", "error"] = "info"
-    docs: bool = Field(default=True, description="serve /docs, /redoc and /openapi.json")
+    docs: bool = Field(default=True, description="serve /docs and /openapi.json")
+    behind_https: bool = Field(
+        default=False,
+        description="the service is reached only over HTTPS (through a TLS proxy): send "
+        "Strict-Transport-Security and mark every cookie Secure",
+    )
     session_secret: SecretStr | None = Field(
         default=None,
         description="signs the web page's session cookie; default: a random secret kept in "

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -35,9 +36,19 @@ RECORD_COLUMNS = (
 )
 
 
+_UNWRITABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
+
+
 def safe_cell(value: Any) -> Any:
-    """A value that a spreadsheet shows as text and never evaluates."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+    """A value that a spreadsheet shows as text and never evaluates.
+
+    Control characters and lone surrogates, which XML (XLSX) cannot hold, become U+FFFD:
+    records kept before the API refused them must still export.
+    """
+    if not isinstance(value, str):
+        return value
+    value = _UNWRITABLE.sub("\ufffd", value)
+    if value[:1] in ("=", "+", "-", "@", "\t", "\r"):
         return "'" + value
     return value
 

@@ -1,4 +1,5 @@
-"""ASGI middleware: request ids, access log and metrics, body size limit, last-resort 500.
+"""ASGI middleware: request ids, access log and metrics, body size limit, last-resort 500,
+security headers.
 
 Plain ASGI rather than BaseHTTPMiddleware: no extra task per request, and the body limit
 can count bytes as they stream in.
@@ -182,3 +183,67 @@ class BodyLimitMiddleware:
             return message
 
         await self.app(scope, counting_receive, send)
+
+
+# Everything the service and its web page load comes from the service itself: no inline
+# script or style, no other origin, never inside a frame.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
+    (b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"cross-origin-opener-policy", b"same-origin"),
+    (b"cross-origin-resource-policy", b"same-origin"),
+    (b"permissions-policy", b"camera=(), microphone=(), geolocation=(), interest-cohort=()"),
+)
+HSTS = (b"strict-transport-security", b"max-age=31536000; includeSubDomains")
+
+
+def secure_cookie(value: bytes) -> bytes:
+    """A Set-Cookie value with the `Secure` attribute (added when missing)."""
+    attributes = [part.strip().lower() for part in value.split(b";")[1:]]
+    return value if b"secure" in attributes else value + b"; Secure"
+
+
+class SecurityHeadersMiddleware:
+    """Adds the security headers to every response, whatever produced it.
+
+    Headers a route set itself win (e.g. its own Cache-Control). Responses under `/v1/`
+    are `Cache-Control: no-store` unless the route says otherwise: they can hold records.
+    With `behind_https` (STAGECHECK_BEHIND_HTTPS=true) it adds Strict-Transport-Security and
+    marks every cookie `Secure`, so no session cookie ever travels over plain HTTP.
+    """
+
+    def __init__(self, app: ASGIApp, behind_https: bool = False) -> None:
+        self.app = app
+        self.behind_https = behind_https
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        private = str(scope.get("path", "")).startswith("/v1/")
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                present = {key.lower() for key, _ in headers}
+                extra = list(SECURITY_HEADERS)
+                if private:
+                    extra.append((b"cache-control", b"no-store"))
+                if self.behind_https:
+                    extra.append(HSTS)
+                    headers = [
+                        (key, secure_cookie(value) if key.lower() == b"set-cookie" else value)
+                        for key, value in headers
+                    ]
+                headers.extend((key, value) for key, value in extra if key not in present)
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)

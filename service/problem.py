@@ -16,6 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_serializer
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from nlp.errors import BinaryTextError, EmptyTextError, InputError, TextTooLongError
 
@@ -323,6 +324,22 @@ async def _on_validation(request: Request, exc: Exception) -> JSONResponse:
     return problem_response(error, request.url.path, request_id_of(request))
 
 
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every method some route accepts at this path (Starlette names only the first route's)."""
+    allowed = []
+    for method in _METHODS:
+        scope = {**request.scope, "method": method}
+        for route in request.app.router.routes:
+            match, _ = route.matches(scope)
+            if match is Match.FULL:
+                allowed.append(method)
+                break
+    return ", ".join(allowed)
+
+
 async def _on_http(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     problem = {404: NOT_FOUND, 405: METHOD_NOT_ALLOWED, 413: BODY_TOO_LARGE}.get(exc.status_code)
@@ -332,14 +349,17 @@ async def _on_http(request: Request, exc: Exception) -> JSONResponse:
         )
     if problem is NOT_FOUND:
         detail = f"nothing at {request.url.path}; the API is described at /docs"
-    elif problem is METHOD_NOT_ALLOWED:
-        allowed = next(
-            (value for name, value in (exc.headers or {}).items() if name.lower() == "allow"), ""
+    headers = dict(exc.headers or {})
+    if problem is METHOD_NOT_ALLOWED:
+        allowed = _allowed_methods(request) or next(
+            (value for name, value in headers.items() if name.lower() == "allow"), ""
         )
+        headers = {name: value for name, value in headers.items() if name.lower() != "allow"}
+        headers["Allow"] = allowed
         detail = f"{request.method} is not allowed on {request.url.path}; use {allowed}"
     else:
         detail = exc.detail if isinstance(exc.detail, str) else problem.title
-    error = ProblemError(problem, detail, headers=exc.headers)
+    error = ProblemError(problem, detail, headers=headers)
     return problem_response(error, request.url.path, request_id_of(request))
 
 

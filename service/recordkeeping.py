@@ -9,6 +9,8 @@ HTML text are not kept. Nothing here writes: the unredacted text never leaves me
 
 from __future__ import annotations
 
+import dataclasses
+import re
 from typing import Any
 
 from nlp.schema import Analysis
@@ -36,9 +38,22 @@ def analysed_text(item: AnalyzeRequest, analysis: Analysis) -> str:
     return analysis.text if analysis.text is not None else item.text
 
 
+_LONE_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+def storable(text: str) -> str:
+    """`text` with lone surrogates (valid in JSON, not in UTF-8) as U+FFFD, one for one.
+
+    Neither SQLite nor PostgreSQL can store them; the analysis handles them, so the record
+    keeps the text with the same length and offsets.
+    """
+    return _LONE_SURROGATE.sub("\ufffd", text)
+
+
 def new_record(item: AnalyzeRequest, analysis: Analysis, organisation_id: int) -> NewRecord:
     """The record to keep for one stored analysis, with personal data redacted."""
     redaction = redact(analysed_text(item, analysis))
+    redaction = dataclasses.replace(redaction, text=storable(redaction.text))
     company = item.company
     return NewRecord(
         organisation_id=organisation_id,

@@ -12,17 +12,19 @@ redactor replaces, before anything is written:
 - postcodes with a house number, and street names with a house number -> `[ADDRESS]`
 - URLs with a query string (the query can hold ids, tokens, names)    -> `[URL]`
 - names after a greeting ("Beste Fatima,", "Hoi Sven", "Dear Ms. Bouzid,"), after a closing
-  ("Met vriendelijke groet, Richard Smeets" or on the next line), and after a label
-  ("Naam: ...")                                                       -> `[NAME]`
+  ("Met vriendelijke groet, Richard Smeets" or on the next line), after a label
+  ("Naam: ..."), and in running prose after a cue: a form of address ("mevrouw Bouzid",
+  "dhr. De Vries"), a student named as such ("student Sven Jansen",
+  "leerling Fatima"), an introduction ("mijn naam is ...", "my name is ...")  -> `[NAME]`
 
 Detectors propose spans; overlapping proposals are resolved in favour of the one that starts
 first (then the longest), so an e-mail address inside a URL goes with the URL.
 
 `Redaction.map_span` carries a span of the original text to the redacted text: a span that
 touches a replaced part grows to cover the whole placeholder, so `text[start:end]` of the
-redacted text is always a well-defined quote. Names in running prose (not in a greeting,
-closing or label) are not recognised: the redactor is a safety net for the common forms, not
-a guarantee.
+redacted text is always a well-defined quote. A name in running prose without such a cue
+("Fatima belde gisteren") is not recognised: the redactor is a safety net for the common
+forms, not a guarantee (SECURITY.md says so).
 """
 
 from __future__ import annotations
@@ -275,7 +277,7 @@ _NOT_NAMES = _words(
     """
 )
 _GREETING = re.compile(
-    r"^[ \t]*(?:beste|hoi|hallo|hey|hee|hi|hello|dag|goedemorgen|goedemiddag|goedenavond|"
+    r"(?:^|(?<=[.!?] ))[ \t]*(?:beste|hoi|hallo|hey|hee|hi|hello|dag|goedemorgen|goedemiddag|goedenavond|"
     r"geachte|lieve|dear|good morning|good afternoon|good evening|greetings)\b[ \t]+",
     re.IGNORECASE | re.MULTILINE,
 )
@@ -337,6 +339,16 @@ _LABEL = re.compile(
     r"^[ \t]*(?:naam|name|contactpersoon|contact person|student|leerling|afzender|from|van)"
     r"[ \t]*:[ \t]*",
     re.IGNORECASE | re.MULTILINE,
+)
+# Cues in running prose after which a capitalised word is a person's name: forms of address,
+# a student named as such, and introductions ("mijn naam is"). Not "stagiair" or "kandidaat":
+# in vacancies what follows them is more often a requirement ("stagiair Nederlands") than a
+# name, and redacting it would hide the very wording a record is kept for.
+_PROSE_CUE = re.compile(
+    r"(?<![\w])(?:mevrouw|mevr\.|mw\.|meneer|mijnheer|dhr\.|de heer|mr\.|mrs\.|ms\.|miss|"
+    r"mister|student|studente|leerling|mijn naam is|ik heet|genaamd|namens|my name is|"
+    r"named|on behalf of)[ \t]+(?=[^\W\d_])",
+    re.IGNORECASE,
 )
 _TOKEN = re.compile(r"[^\s,;:!?()\[\]{}<>|/\"“”]+")
 
@@ -417,6 +429,10 @@ def _names(text: str) -> Iterator[Candidate]:
         if span:
             yield span[0], span[1], "name"
     for match in _LABEL.finditer(text):
+        span = _name_after(text, match.end(), allow_lowercase=False)
+        if span:
+            yield span[0], span[1], "name"
+    for match in _PROSE_CUE.finditer(text):
         span = _name_after(text, match.end(), allow_lowercase=False)
         if span:
             yield span[0], span[1], "name"

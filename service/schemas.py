@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -17,6 +19,64 @@ from pydantic import (
 
 from nlp.schema import Analysis, Ground, Kind, Severity, Verdict
 from service.problem import Problem
+from service.redaction import find_personal_data, redact
+
+# -- fields that are stored as given -----------------------------------------------------
+
+# Personal data that an identifier or a company's name has no business holding.
+_NOT_IN_IDENTIFIERS = {
+    "email": "an e-mail address",
+    "phone": "a phone number",
+    "bsn": "a BSN",
+    "iban": "an IBAN",
+}
+
+
+def _no_control_characters(value: str) -> str:
+    """Refuse control characters (tabs and line breaks aside) and lone surrogates.
+
+    They have no place in a name, reference or note, break spreadsheets and XML, and
+    PostgreSQL refuses NUL.
+    """
+    for char in value:
+        if char not in "\t\n\r" and unicodedata.category(char) in ("Cc", "Cs"):
+            raise ValueError(f"contains the control character U+{ord(char):04X}")
+    return value
+
+
+def _no_personal_data(value: str) -> str:
+    """Refuse an identifier that holds an e-mail address, phone number, BSN or IBAN.
+
+    References and company names are stored as given (they are how officers find a record
+    again), so they must not carry a student's personal data: refused, not silently
+    redacted, so the caller can send a clean one.
+    """
+    for _, _, kind in find_personal_data(value):
+        if kind in _NOT_IN_IDENTIFIERS:
+            raise ValueError(
+                f"looks like it holds {_NOT_IN_IDENTIFIERS[kind]}; send an identifier without "
+                "personal data"
+            )
+    return value
+
+
+def _redacted(value: str) -> str:
+    """Free text of an officer (note, comment) with personal data redacted, as in records."""
+    return redact(value).text
+
+
+# The same rule as `_no_control_characters`, for the OpenAPI document.
+_NO_CONTROL = Field(json_schema_extra={"pattern": r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$"})
+PlainText = Annotated[str, AfterValidator(_no_control_characters), _NO_CONTROL]
+"""A short text stored as given, without control characters."""
+Identifier = Annotated[
+    str, AfterValidator(_no_control_characters), AfterValidator(_no_personal_data), _NO_CONTROL
+]
+"""A reference or name stored as given: no control characters, no personal data."""
+RedactedText = Annotated[
+    str, AfterValidator(_no_control_characters), AfterValidator(_redacted), _NO_CONTROL
+]
+"""Free text stored with its personal data replaced by placeholders such as `[EMAIL]`."""
 
 KVK_PATTERN = r"^[0-9]{8}$"
 
@@ -31,8 +91,10 @@ class CompanyIn(BaseModel):
         description="the company's KvK number: exactly 8 digits, as a string",
         examples=["12345678"],
     )
-    name: str = Field(min_length=1, max_length=300, description="the company's name")
-    location: str | None = Field(default=None, max_length=300, description="place of business")
+    name: Identifier = Field(min_length=1, max_length=300, description="the company's name")
+    location: Identifier | None = Field(
+        default=None, max_length=300, description="place of business"
+    )
 
     @field_validator("kvk", mode="before")
     @classmethod
@@ -57,7 +119,17 @@ class AnalyzeRequest(BaseModel):
     `reference` are refused without it, so that nobody believes they were kept.
     """
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        # The rule of `_record_fields_need_store`, in the schema so that clients (and the
+        # fuzzer) can see it: company and reference only with store: true.
+        json_schema_extra={
+            "anyOf": [
+                {"properties": {"store": {"const": True}}, "required": ["store"]},
+                {"properties": {"company": {"type": "null"}, "reference": {"type": "null"}}},
+            ]
+        },
+    )
 
     text: str = Field(
         min_length=1,
@@ -71,7 +143,7 @@ class AnalyzeRequest(BaseModel):
         default="text/plain",
         description="text/html: the visible text is extracted and returned as `text`",
     )
-    id: str | None = Field(
+    id: PlainText | None = Field(
         default=None, max_length=256, description="your id, echoed in the analysis"
     )
     explain: bool = Field(default=False, description="include the decision trace (`trace`)")
@@ -81,10 +153,11 @@ class AnalyzeRequest(BaseModel):
         "redacted, the analysis, `company` and `reference`; the response carries `record_id`",
     )
     company: CompanyIn | None = Field(default=None, description="only with `store: true`")
-    reference: str | None = Field(
+    reference: Identifier | None = Field(
         default=None,
         max_length=2000,
-        description="the vacancy's id or URL in your portal; only with `store: true`",
+        description="the vacancy's id or URL in your portal; only with `store: true`; "
+        "refused when it holds an e-mail address, phone number, BSN or IBAN",
     )
 
     @field_validator("id", mode="before")
@@ -277,10 +350,14 @@ class MissedPhraseIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    quote: str = Field(min_length=1, max_length=1000, description="verbatim from the record text")
+    quote: RedactedText = Field(
+        min_length=1, max_length=1000, description="verbatim from the record text"
+    )
     ground: Ground
     severity: Severity = Field(default=Severity.IMPLICIT)
-    comment: str | None = Field(default=None, max_length=2000)
+    comment: RedactedText | None = Field(
+        default=None, max_length=2000, description="stored with personal data redacted"
+    )
 
 
 class FindingFeedbackIn(BaseModel):
@@ -290,13 +367,23 @@ class FindingFeedbackIn(BaseModel):
 
     index: int = Field(ge=0, description="position of the finding in analysis.findings")
     assessment: Literal["correct", "incorrect"]
-    comment: str | None = Field(default=None, max_length=2000)
+    comment: RedactedText | None = Field(
+        default=None, max_length=2000, description="stored with personal data redacted"
+    )
 
 
 class FeedbackIn(BaseModel):
     """Feedback on a record: judgements of its findings and phrases it missed."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "anyOf": [
+                {"properties": {"findings": {"minItems": 1}}, "required": ["findings"]},
+                {"properties": {"missed": {"minItems": 1}}, "required": ["missed"]},
+            ]
+        },
+    )
 
     findings: list[FindingFeedbackIn] = Field(default_factory=list, max_length=200)
     missed: list[MissedPhraseIn] = Field(default_factory=list, max_length=200)
@@ -333,10 +420,20 @@ class RecordDetail(RecordSummary):
 class RecordUpdate(BaseModel):
     """A change of status and/or note."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "anyOf": [
+                {"properties": {"status": {"not": {"type": "null"}}}, "required": ["status"]},
+                {"properties": {"note": {"type": "string"}}, "required": ["note"]},
+            ]
+        },
+    )
 
     status: RecordStatus | None = None
-    note: str | None = Field(default=None, max_length=5000)
+    note: RedactedText | None = Field(
+        default=None, max_length=5000, description="stored with personal data redacted"
+    )
 
     @model_validator(mode="after")
     def _not_empty(self) -> RecordUpdate:
@@ -449,7 +546,7 @@ class KeyCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, max_length=200, description="who or what uses the key")
+    name: Identifier = Field(min_length=1, max_length=200, description="who or what uses the key")
     role: Literal["officer", "sbb", "admin"]
     expires_days: int | None = Field(default=None, ge=1, le=3650)
 

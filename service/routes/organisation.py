@@ -132,7 +132,7 @@ async def create(body: JsonBody, state: StateDep, caller: MemberDep) -> KeyCreat
     summary="Revoke a key (admin)",
     description="The key stops working at its next request. Only keys of the admin's own "
     "organisation; any other id is 404.",
-    responses=problem_responses(*_PROBLEMS, NOT_FOUND),
+    responses=problem_responses(*_PROBLEMS, NOT_FOUND, VALIDATION_ERROR),
 )
 async def revoke(key_id: int, state: StateDep, caller: MemberDep) -> Response:
     """DELETE /v1/keys/{key_id}."""

@@ -77,7 +77,8 @@ def blank_is_none(value: Any) -> Any:
 def period(start: date | None, end: date | None) -> tuple[datetime | None, datetime | None]:
     """Dates `from` and `to` (both inclusive, UTC) as a half-open range of timestamps."""
     begin = datetime.combine(start, time.min) if start else None
-    stop = datetime.combine(end + timedelta(days=1), time.min) if end else None
+    # `to=9999-12-31` has no next day: it bounds nothing.
+    stop = datetime.combine(end + timedelta(days=1), time.min) if end and end < date.max else None
     if begin is not None and stop is not None and stop <= begin:
         raise ProblemError(
             VALIDATION_ERROR,

@@ -55,6 +55,7 @@ def settings_for(data_dir: Path, **overrides: Any) -> Settings:
         "purge_interval_hours": 0,
         "log_level": "info",
         "docs": True,
+        "behind_https": False,
     }
     values.update(overrides)
     return Settings(**values)

@@ -7,6 +7,7 @@ for a record that does not exist, so nobody learns that the record is there.
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -113,6 +114,16 @@ def test_html_is_stored_as_its_redacted_visible_text(client: TestClient, org_key
         ({"company": {"kvk": "12345678"}}, "company.name"),
         ({"company": {"kvk": "12345678", "name": "X", "sector": "horeca"}}, "company.sector"),
         ({"reference": "x" * 2001}, "reference"),
+        ({"reference": "sollicitatie van j.devries@gmail.com"}, "reference"),
+        ({"reference": "student 06-12345678"}, "reference"),
+        ({"reference": "bsn 111222333"}, "reference"),
+        ({"reference": "vac\x00-12"}, "reference"),
+        ({"company": {"kvk": "12345678", "name": "X\x1b[31m"}}, "company.name"),
+        (
+            {"company": {"kvk": "12345678", "name": "X", "location": "bel 0612345678"}},
+            "company.location",
+        ),
+        ({"id": "a\x07b"}, "id"),
     ],
 )
 def test_company_and_reference_are_validated(
@@ -600,3 +611,45 @@ def test_openapi_documents_the_record_routes(client: TestClient) -> None:
     schema = client.get("/openapi.json").json()["components"]["schemas"]
     assert "record_id" in schema["AnalyzeResponse"]["properties"]
     assert {"store", "company", "reference"} <= set(schema["AnalyzeRequest"]["properties"])
+
+
+def test_references_without_personal_data_and_notes_are_kept_redacted(
+    client: TestClient, org_keys: OrgKeys
+) -> None:
+    reference = "https://portal.example.nl/vacatures/4711?bron=sbb&id=12"
+    stored = store(client, org_keys.officer_a, reference=reference, company=COMPANY)
+    path = f"/v1/records/{stored['record_id']}"
+    assert client.get(path, headers=H(org_keys.officer_a)).json()["reference"] == reference
+    note = "Gebeld met Fatima (06-12345678, fatima@example.nl), BSN 111222333."
+    changed = client.patch(path, json={"note": note}, headers=H(org_keys.officer_a))
+    assert changed.status_code == 200
+    kept = client.get(path, headers=H(org_keys.officer_a)).json()["note"]
+    assert "06-12345678" not in kept and "fatima@example.nl" not in kept
+    assert "111222333" not in kept and "[PHONE]" in kept
+
+
+def test_exports_survive_odd_characters_and_the_last_day(
+    client: TestClient, org_keys: OrgKeys, data_dir: Path
+) -> None:
+    from sqlalchemy import text as sql
+
+    from service.config import DATABASE_FILE
+    from service.store.db import make_engine
+
+    store(client, org_keys.officer_a, company={"kvk": "12345678", "name": "Odd"})
+    # A record kept before control characters were refused must still export.
+    engine = make_engine(f"sqlite:///{data_dir / DATABASE_FILE}")
+    with engine.begin() as connection:
+        connection.execute(sql("UPDATE records SET company_name = 'Odd\x01\x1b name'"))
+    engine.dispose()
+    for path in ("/v1/stats/export.xlsx", "/v1/stats/export.csv?group_by=company"):
+        for query in ("", "&to=9999-12-31" if "?" in path else "?to=9999-12-31"):
+            response = client.get(path + query, headers=H(org_keys.officer_a))
+            assert response.status_code == 200, (path, query)
+    assert client.get("/v1/records?to=9999-12-31", headers=H(org_keys.officer_a)).status_code == 200
+
+
+def test_a_wrong_method_names_every_allowed_one(client: TestClient, org_keys: OrgKeys) -> None:
+    response = client.options(f"/v1/records/{uuid.uuid4()}", headers=H(org_keys.officer_a))
+    assert response.status_code == 405
+    assert response.headers["allow"] == "GET, PATCH, DELETE"

@@ -379,3 +379,33 @@ def test_offsets_of_untouched_text_survive_any_mix(parts: list[tuple[str, str]],
         assert result.text[a:b] == filler
     for secret in ("12345678", "jan@example", "0417", "111222333", "3511"):
         assert secret not in result.text
+
+
+@pytest.mark.parametrize(
+    ("text", "kept"),
+    [
+        ("Ik sprak mevrouw Bouzid en dhr. De Vries gisteren.", ["Bouzid", "De Vries"]),
+        ("Het gaat om student Sven de Vries uit klas 2B.", ["Sven de Vries"]),
+        ("Vandaag belde leerling Fatima El Amrani.", ["Fatima El Amrani"]),
+        ("Mijn naam is Noor Yilmaz en ik zoek een stage.", ["Noor Yilmaz"]),
+        ("My name is Priya Natarajan. Thanks. Dear Tom, see you.", ["Priya Natarajan", "Tom"]),
+        ("Bedankt. Beste Kees, welkom bij ons team.", ["Kees"]),
+    ],
+)
+def test_names_after_cues_in_running_prose(text: str, kept: list[str]) -> None:
+    redacted = redact(text).text
+    for name in kept:
+        assert name not in redacted
+    assert "[NAME]" in redacted
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Wij zoeken een stagiair Nederlands voor ons team.",
+        "Een kandidaat Marokkaanse afkomst past niet.",
+        "De beste Kandidaat krijgt de stage.",
+    ],
+)
+def test_requirements_after_stagiair_or_kandidaat_stay(text: str) -> None:
+    assert redact(text).text == text

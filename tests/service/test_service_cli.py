@@ -227,3 +227,60 @@ def test_purge_deletes_old_records_and_prints_the_count(
     assert capsys.readouterr().out.strip() == "deleted 0 record(s) older than 900 days"
     assert main(["purge"]) == 0
     assert capsys.readouterr().out.strip() == "deleted 4 record(s) older than 730 days"
+
+
+def _serve_with_keys(data_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    main(["db", "upgrade"])
+    main(["keys", "create", "--name", "portal"])
+    capsys.readouterr()
+
+
+def test_serve_stops_on_a_corrupt_or_mismatched_model_naming_the_file(
+    data_env: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dataclasses import replace
+
+    from models.artifact import DEFAULT_PATH, load_artifact, save_artifact
+    from nlp.lexicon import default_lexicon
+
+    monkeypatch.delenv("STAGECHECK_RULES_ONLY", raising=False)
+    _serve_with_keys(data_env, capsys)
+    corrupt = data_env / "corrupt.joblib"
+    corrupt.write_bytes(b"\x80\x04 half a pickle")
+    monkeypatch.setenv("STAGECHECK_MODEL_PATH", str(corrupt))
+    assert main(["serve", "--port", "1"]) == 2
+    err = capsys.readouterr().err
+    assert str(corrupt) in err and "Traceback" not in err
+
+    real = load_artifact(DEFAULT_PATH, default_lexicon().digest)
+    mismatched = save_artifact(
+        replace(real, lexicon_digest="0" * 64), data_env / "other-lexicon.joblib"
+    )
+    monkeypatch.setenv("STAGECHECK_MODEL_PATH", str(mismatched))
+    assert main(["serve", "--port", "1"]) == 2
+    err = capsys.readouterr().err
+    assert str(mismatched) in err and "lexicon" in err
+
+
+def test_serve_stops_on_a_broken_lexicon_naming_the_file(
+    data_env: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    import shutil
+
+    import nlp.lexicon
+    from nlp.lexicon import LEXICON_DIR, load_lexicon
+
+    _serve_with_keys(data_env, capsys)
+    copy = tmp_path / "lexicons"
+    shutil.copytree(LEXICON_DIR, copy)
+    broken = copy / "nl" / "age.yml"
+    broken.write_text(broken.read_text()[:-40] + "\n  - id: [unclosed\n", encoding="utf-8")
+    monkeypatch.setattr(nlp.lexicon, "default_lexicon", lambda: load_lexicon(copy))
+    monkeypatch.setenv("STAGECHECK_RULES_ONLY", "true")
+    get_settings.cache_clear()
+    assert main(["serve", "--port", "1"]) == 2
+    err = capsys.readouterr().err
+    assert "age.yml" in err and "Traceback" not in err
