@@ -387,8 +387,11 @@ def main(argv: list[str] | None = None) -> int:
     for workers in args.workers:
         run = _serve_and_load(workers, args.concurrency, args)
         if run is None:
-            return 1
+            print(f"bench: the server with {workers} workers did not start", file=sys.stderr)
+            continue
         runs.append(run)
+    if not runs:
+        return 1
     rate_after, _ = _in_process_rate(args.baseline_seconds, args.rules_only)
     in_process = (rate_before + rate_after) / 2
     load_after = os.getloadavg()
@@ -479,7 +482,7 @@ def main(argv: list[str] | None = None) -> int:
             )
             + "\n"
         )
-    return 1 if failed else 0
+    return 1 if failed or len(runs) < len(args.workers) else 0
 
 
 if __name__ == "__main__":
