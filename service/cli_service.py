@@ -79,6 +79,9 @@ def preflight(settings: Settings) -> None:
         load_artifact(model_path(), lexicon.digest)
 
 
+WORKER_HEALTHCHECK_SECONDS = 120
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     """stagecheck serve: run the API with uvicorn (factory mode, so --workers N works)."""
     import uvicorn
@@ -109,6 +112,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
         access_log=False,
         server_header=False,
         timeout_graceful_shutdown=args.graceful_timeout,
+        # A worker answers the supervisor's health check only once it has loaded the
+        # lexicons and the model; uvicorn's 5 s default restarted them in a loop on a busy
+        # machine.
+        timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
     )
     return 0
 
