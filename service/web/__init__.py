@@ -42,14 +42,24 @@ How to add a page
 
 from __future__ import annotations
 
+import inspect
+
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
 from service.config import Settings
 from service.web import batch, bedrijven, controleren, opvolging, overzicht, signin
-from service.web.auth import SESSION_COOKIE, LoginRequired, WebError, login_url, session_secret
+from service.web.auth import (
+    SESSION_COOKIE,
+    LoginRequired,
+    WebError,
+    login_url,
+    not_found,
+    session_secret,
+)
 from service.web.render import STATIC_DIR, render
 
 PAGE_MODULES = (signin, controleren, batch, opvolging, bedrijven, overzicht)
@@ -80,6 +90,29 @@ async def _on_web_error(request: Request, exc: Exception) -> Response:
     )
 
 
+# Paths that belong to the API and answer problem+json, whoever asks.
+_API_PREFIXES = ("/v1/", "/problems", "/docs", "/redoc", "/openapi.json", "/health", "/ready")
+
+
+def _page_404(app: FastAPI) -> None:
+    """A browser that asks for a page that does not exist gets the Dutch page, not JSON."""
+    api_handler = app.exception_handlers.get(StarletteHTTPException)
+
+    async def handler(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, StarletteHTTPException)
+        browser = "text/html" in request.headers.get("accept", "")
+        if exc.status_code == 404 and browser and not request.url.path.startswith(_API_PREFIXES):
+            return await _on_web_error(request, not_found())
+        assert api_handler is not None
+        response = api_handler(request, exc)
+        if inspect.isawaitable(response):
+            response = await response
+        assert isinstance(response, Response)
+        return response
+
+    app.add_exception_handler(StarletteHTTPException, handler)
+
+
 def install_web(app: FastAPI, settings: Settings) -> None:
     """Mount the pages at `/`, the static files at `/static` and the session cookie."""
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
@@ -87,6 +120,7 @@ def install_web(app: FastAPI, settings: Settings) -> None:
         app.include_router(module.router)
     app.add_exception_handler(LoginRequired, _on_login_required)
     app.add_exception_handler(WebError, _on_web_error)
+    _page_404(app)
     app.add_middleware(
         SessionMiddleware,
         secret_key=session_secret(settings),

@@ -237,3 +237,16 @@ def test_users_create_refuses_with_a_reason(
     _stdin(monkeypatch, stdin)
     assert main(["users", "create", *args]) == 2
     assert message in capsys.readouterr().err
+
+
+def test_a_browser_gets_a_dutch_page_for_an_unknown_path_and_the_api_json(
+    officer_a: TestClient,
+) -> None:
+    page = officer_a.get("/bestaat-niet", headers={"Accept": "text/html"})
+    assert page.status_code == 404
+    assert "Niet gevonden" in page.text and 'lang="nl"' in page.text
+    api = officer_a.get("/v1/bestaat-niet", headers={"Accept": "text/html"})
+    assert api.status_code == 404
+    assert api.headers["content-type"] == "application/problem+json"
+    plain = officer_a.get("/bestaat-niet")
+    assert plain.headers["content-type"] == "application/problem+json"

@@ -200,7 +200,7 @@ def run_axe(page: Any, axe_source: str) -> list[dict[str, Any]]:
         page.add_script_tag(content=axe_source)
     results = page.evaluate(
         """async () => await axe.run(document, {
-            runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']},
+            runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']},
             resultTypes: ['violations']
         })"""
     )
