@@ -128,7 +128,8 @@ def assign_splits(
     a split: a corpus text that nearly repeats a held-out one leaves training with it.
     """
     assignment: dict[str, str] = {}
-    pooled, authored = [], []
+    pooled: list[list[int]] = []
+    authored: list[list[int]] = []
     for group in _groups(records):
         (pooled if any(records[i].id in held_out for i in group) else authored).append(group)
     for group in authored:
