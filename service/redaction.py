@@ -400,6 +400,8 @@ def _name_after(text: str, position: int, allow_lowercase: bool) -> tuple[int, i
         previous_end = end
         if len(chosen) >= 6:
             break
+        if word.endswith(".") and not re.fullmatch(r"(?:[^\W\d_]\.)+", word):
+            break  # a full stop that is not an initial ends the sentence, and the name
     while chosen and chosen[-1][2].lower() in _PARTICLES:
         chosen.pop()
     if chosen:

@@ -19,19 +19,10 @@ TEMPLATE_DIR = PACKAGE_DIR / "templates"
 STATIC_DIR = PACKAGE_DIR / "static"
 LOCAL_ZONE = ZoneInfo("Europe/Amsterdam")
 
-# No inline script or style anywhere: everything comes from /static.
-CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; "
-    "base-uri 'none'; object-src 'none'"
-)
-SECURITY_HEADERS = {
-    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-    "Referrer-Policy": "same-origin",
-    "Cache-Control": "no-store",
-}
+# The pages add only what is theirs; the rest (the same Content-Security-Policy as every
+# response, without inline script or style, nosniff, frame and referrer rules) comes from
+# service.middleware.SecurityHeadersMiddleware, so there is one policy to read and change.
+SECURITY_HEADERS = {"Cache-Control": "no-store"}
 
 VERDICT_LABELS = {"reject": "afkeuren", "review": "beoordelen", "ok": "akkoord"}
 SEVERITY_LABELS = {"explicit": "expliciet", "implicit": "impliciet", "advisory": "advies"}

@@ -145,12 +145,16 @@ def test_sigterm_drains_requests_in_flight(server: dict[str, Any]) -> None:
     # Size the batch to take about three seconds on this machine, whatever its speed and
     # load, and signal a third of the way in: late enough that the worker has read the
     # request, early enough that it is still analysing.
-    probe = [{"text": VACANCY * 4}] * 10
-    started = time.perf_counter()
-    httpx.post(f"{base}/v1/analyze/batch", json={"items": probe}, headers=headers, timeout=60)
-    per_item = (time.perf_counter() - started) / len(probe)
+    # Long texts, so that even a fast machine spends seconds on the batch; the first probe
+    # warms the worker up (its timing would make the batch too small).
+    text = VACANCY * 12
+    probe = [{"text": text}] * 10
+    for _ in range(2):
+        started = time.perf_counter()
+        httpx.post(f"{base}/v1/analyze/batch", json={"items": probe}, headers=headers, timeout=60)
+        per_item = (time.perf_counter() - started) / len(probe)
     count = max(20, min(500, int(3.0 / per_item)))
-    items = [{"id": str(i), "text": VACANCY * 4} for i in range(count)]
+    items = [{"id": str(i), "text": text} for i in range(count)]
     outcome: dict[str, Any] = {}
 
     def send_batch() -> None:
