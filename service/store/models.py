@@ -256,9 +256,7 @@ class BatchJob(Base):
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    organisation_id: Mapped[int] = mapped_column(
-        ForeignKey("organisations.id", ondelete="CASCADE")
-    )
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"))
     owner: Mapped[str] = mapped_column(String(64))
     filename: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
