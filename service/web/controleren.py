@@ -27,6 +27,7 @@ from service.deps import StateDep
 from service.documents import ACCEPT, DocumentError, ExtractedText, extract_text
 from service.middleware import SCOPE_TEXT_CHARS
 from service.recordkeeping import new_record
+from service.redaction import redact
 from service.schemas import AnalyzeRequest, CompanyIn
 from service.store.models import Record
 from service.store.records import (
@@ -314,7 +315,8 @@ async def feedback(
                 "Je kunt de controles van andere organisaties lezen, maar alleen die van je "
                 "eigen organisatie beoordelen.",
             )
-        note = comment.strip() or None
+        # Redacted before it is written, as the API's RedactedText does for its comments.
+        note = redact(comment.strip()).text or None
         if finding is not None:
             count = len(record.analysis.get("findings", []))
             if finding >= count or assessment not in ("correct", "incorrect"):

@@ -16,6 +16,7 @@ from fastapi import Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from service.deps import StateDep
+from service.redaction import redact
 from service.state import ServiceState
 from service.store.models import STATUSES, Record
 from service.store.orgs import list_organisations
@@ -176,7 +177,8 @@ def _change(
         elif status == record.status and not note:
             error = "Kies een andere status of schrijf een notitie."
         if error is None:
-            update_record(session, record, user.actor, status, note or None)
+            # Redacted before it is written, as the API's RedactedText does for its notes.
+            update_record(session, record, user.actor, status, redact(note).text or None)
             flash(request, "De wijziging is opgeslagen.", "success")
             return RedirectResponse(f"/opvolging/{record_id}", status_code=303)
     return _detail_page(request, state, user, record_id, error, 422)
