@@ -298,7 +298,11 @@ Model-only findings are `implicit` unless the model is very sure, so they ask fo
 rather than reject. The corpus is small and written by few authors: expect lower figures
 on texts unlike it.
 
-## Test split
+## Held-out test split
+
+Written by authors who never saw the lexicons, the training corpus or the model, and never
+read record by record by anyone who changed them; thresholds are tuned on the held-out dev
+split. Figures here are what to expect on new texts (see training_data/README.md).
 
 {tables}
 
