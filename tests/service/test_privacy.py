@@ -14,55 +14,16 @@ caller itself, which quotes the caller's own text.
 
 from __future__ import annotations
 
-import io
 import logging
-import zipfile
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import MetaData, select
 
-from service.redaction import eleven_test
-from service.store.db import make_engine
+from tests.planted import Person, bsns, database_dump, unzipped
 from tests.service.conftest import MakeClient, OrgKeys, add_org_keys
 
 H = OrgKeys.headers
-
-
-@dataclass(frozen=True)
-class Person:
-    """A student with the personal data a message may carry."""
-
-    first: str
-    last: str
-    email: str
-    phone: str
-    bsn: str
-
-    @property
-    def planted(self) -> list[str]:
-        """Every string that must not be found unredacted."""
-        digits = "".join(ch for ch in self.phone if ch.isdigit())
-        return [
-            self.first,
-            self.last,
-            f"{self.first} {self.last}",
-            self.email,
-            self.phone,
-            digits,
-            self.bsn,
-        ]
-
-
-def _bsns(count: int) -> list[str]:
-    found, number = [], 123_456_782
-    while len(found) < count:
-        if eleven_test(str(number)):
-            found.append(str(number))
-        number += 7
-    return found
 
 
 _NAMES = [
@@ -87,7 +48,9 @@ _PHONES = [
 ]
 PEOPLE = [
     Person(first, last, f"{first.lower()}.{last.lower()}@student.example.nl", phone, bsn)
-    for (first, last), phone, bsn in zip(_NAMES, _PHONES, _bsns(len(_NAMES)), strict=True)
+    for (first, last), phone, bsn in zip(
+        _NAMES, _PHONES, bsns(len(_NAMES), start=123_456_782), strict=True
+    )
 ]
 
 TEMPLATES = [
@@ -110,27 +73,6 @@ def message(index: int) -> tuple[Person, str]:
     person = PEOPLE[index % len(PEOPLE)]
     template = TEMPLATES[index % len(TEMPLATES)]
     return person, template.format(**person.__dict__)
-
-
-def _database_dump(url: str) -> str:
-    """Every row of every table, as text."""
-    engine = make_engine(url)
-    try:
-        metadata = MetaData()
-        metadata.reflect(engine)
-        with engine.connect() as connection:
-            return "\n".join(
-                repr(row)
-                for table in metadata.sorted_tables
-                for row in connection.execute(select(table))
-            )
-    finally:
-        engine.dispose()
-
-
-def _unzipped(content: bytes) -> str:
-    with zipfile.ZipFile(io.BytesIO(content)) as archive:
-        return "".join(archive.read(n).decode("utf-8", "replace") for n in archive.namelist())
 
 
 def test_personal_data_is_found_nowhere(
@@ -221,7 +163,7 @@ def test_personal_data_is_found_nowhere(
         for headers in (officer, sbb):
             workbook = client.get("/v1/stats/export.xlsx", headers=headers)
             assert workbook.status_code == 200
-            exported.append(_unzipped(workbook.content))
+            exported.append(unzipped(workbook.content))
 
     logs = "\n".join(
         f"{r.name} {r.getMessage()} {r.__dict__!r}"
@@ -231,7 +173,7 @@ def test_personal_data_is_found_nowhere(
     assert any(r.levelno == logging.DEBUG for r in caplog.records)  # DEBUG really was on
     places = {
         "logs": logs,
-        "database": _database_dump(database_url),
+        "database": database_dump(database_url),
         "responses and exports": "\n".join(exported),
     }
     if database_url.startswith("sqlite"):

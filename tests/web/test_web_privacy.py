@@ -22,60 +22,23 @@ import io
 import logging
 import re
 import time
-import zipfile
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import MetaData, select
+from sqlalchemy import select
 
 from service.config import DATABASE_FILE
-from service.redaction import eleven_test
 from service.store.db import make_engine, make_session_factory
 from service.store.models import Record
+from tests.planted import Person, bsns, database_dump, unzipped
 from tests.web.conftest import csrf_of
 
 UUID = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 KVK = "12345678"
 COMPANY = "Bakkerij De Korenbloem"
-
-
-@dataclass(frozen=True)
-class Person:
-    """A student with the personal data a message may carry."""
-
-    first: str
-    last: str
-    email: str
-    phone: str
-    bsn: str
-
-    @property
-    def planted(self) -> list[str]:
-        """Every string that must not be found unredacted."""
-        digits = "".join(ch for ch in self.phone if ch.isdigit())
-        return [
-            self.first,
-            self.last,
-            f"{self.first} {self.last}",
-            self.email,
-            self.phone,
-            digits,
-            self.bsn,
-        ]
-
-
-def _bsns(count: int) -> list[str]:
-    found: list[str] = []
-    number = 111_222_333
-    while len(found) < count:
-        if eleven_test(str(number)):
-            found.append(str(number))
-        number += 7
-    return found
 
 
 _NAMES = [
@@ -102,7 +65,9 @@ PEOPLE = [
         phone,
         bsn,
     )
-    for (first, last), phone, bsn in zip(_NAMES, _PHONES, _bsns(len(_NAMES)), strict=True)
+    for (first, last), phone, bsn in zip(
+        _NAMES, _PHONES, bsns(len(_NAMES), start=111_222_333), strict=True
+    )
 ]
 
 TEMPLATES = [
@@ -179,27 +144,15 @@ def stored_texts(data_dir: Path) -> dict[str, tuple[str, int]]:
         engine.dispose()
 
 
-def database_dump(data_dir: Path) -> str:
-    """Every row of every table, as text."""
-    engine = make_engine(f"sqlite:///{data_dir / DATABASE_FILE}")
-    try:
-        metadata = MetaData()
-        metadata.reflect(engine)
-        with engine.connect() as connection:
-            return "\n".join(
-                repr(row)
-                for table in metadata.sorted_tables
-                for row in connection.execute(select(table))
-            )
-    finally:
-        engine.dispose()
+def web_database_dump(data_dir: Path) -> str:
+    """Every row of every table of the web page's SQLite database, as text."""
+    return database_dump(f"sqlite:///{data_dir / DATABASE_FILE}")
 
 
 def readable(content: bytes) -> str:
     """A download as text: a workbook (a zip) unpacked, a CSV as it is."""
     if content.startswith(b"PK"):
-        with zipfile.ZipFile(io.BytesIO(content)) as archive:
-            return "".join(archive.read(n).decode("utf-8", "replace") for n in archive.namelist())
+        return unzipped(content)
     return content.decode("utf-8-sig", "replace")
 
 
@@ -319,7 +272,7 @@ def test_personal_data_typed_into_the_pages_is_found_nowhere(
         for r in caplog.records
         if not r.name.startswith(("httpx", "httpcore"))  # the test client's own requests
     )
-    database = database_dump(web_data_dir)
+    database = web_database_dump(web_data_dir)
     places = {
         "logs": logs,
         "database": database,
