@@ -121,6 +121,8 @@ class Server:
         workers: int = 1,
         rules_only: bool = True,
         port: int | None = None,
+        settings: dict[str, str] | None = None,
+        ready_path: str = "/health",
     ) -> None:
         self.data_dir = data_dir
         self.database_url = database_url
@@ -128,6 +130,9 @@ class Server:
         self.workers = workers
         self.rules_only = rules_only
         self.port = port or free_port()
+        self.ready_path = ready_path
+        # The process's environment; `settings` (STAGECHECK_... values) override the defaults.
+        self.env = {**server_env(data_dir, database_url, rules_only), **(settings or {})}
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -136,7 +141,7 @@ class Server:
         return f"http://{HOST}:{self.port}"
 
     def start(self, timeout: float = 120) -> None:
-        """Start it and wait until /health answers."""
+        """Start it and wait until `ready_path` answers 200."""
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
                 [
@@ -145,7 +150,7 @@ class Server:
                     *("--workers", str(self.workers)),
                 ],
                 cwd=ROOT,
-                env=server_env(self.data_dir, self.database_url, self.rules_only),
+                env=self.env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
@@ -156,7 +161,7 @@ class Server:
                     f"server exited with {self.process.returncode}:\n{self.log_path.read_text()}"
                 )
             try:
-                if httpx.get(f"{self.base}/health", timeout=2).status_code == 200:
+                if httpx.get(f"{self.base}{self.ready_path}", timeout=2).status_code == 200:
                     return
             except httpx.HTTPError:
                 pass

@@ -7,10 +7,7 @@ model artefact is in; the model itself is tested under tests/models.
 
 from __future__ import annotations
 
-import os
 import signal
-import socket
-import subprocess
 import sys
 import threading
 import time
@@ -25,6 +22,10 @@ from service.store.db import make_engine, make_session_factory
 from service.store.keys import create_key
 from service.store.migrate import upgrade
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+
+from serverlib import Server
+
 ROOT = Path(__file__).resolve().parents[2]
 MARKER = "Kwikstaart5519X"
 VACANCY = (
@@ -33,12 +34,6 @@ VACANCY = (
 )
 
 pytestmark = pytest.mark.slow
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _sum_samples(metrics: str, name: str, **labels: str) -> float:
@@ -59,46 +54,18 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
     with make_session_factory(engine)() as session:
         _, secret = create_key(session, "e2e")
     engine.dispose()
-    port = _free_port()
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("STAGECHECK_")},
-        "STAGECHECK_DATA_DIR": str(data_dir),
-        "STAGECHECK_RULES_ONLY": "true",
-        "PYTHONUNBUFFERED": "1",
-    }
-    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
-    log_path = data_dir.parent / "server.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                *("-m", "service.cli", "serve", "--host", "127.0.0.1", "--port", str(port)),
-                *("--workers", "2"),
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    base = f"http://127.0.0.1:{port}"
+    server = Server(data_dir, url, data_dir.parent / "server.log", workers=2, ready_path="/ready")
     try:
-        deadline = time.monotonic() + 90
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"server exited with {process.returncode}:\n{log_path.read_text()}")
-            try:
-                if httpx.get(f"{base}/ready", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"server not ready in 90 s:\n{log_path.read_text()}")
-            time.sleep(0.2)
-        yield {"base": base, "key": secret, "process": process, "log": log_path}
+        server.start(timeout=90)
+        assert server.process is not None
+        yield {
+            "base": server.base,
+            "key": secret,
+            "process": server.process,
+            "log": server.log_path,
+        }
     finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait(timeout=30)
+        server.kill()
 
 
 def test_serves_over_http_with_keys(server: dict[str, Any]) -> None:

@@ -13,21 +13,22 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from service.config import DATABASE_FILE
 from service.store.migrate import upgrade
 from tests.web.conftest import ACCOUNTS, PASSWORD, seed
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "bench"))
+
+from serverlib import Server
 
 ROOT = Path(__file__).resolve().parents[3]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -70,12 +71,6 @@ def browser_context_args(browser_context_args: dict[str, Any]) -> dict[str, Any]
     }
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @dataclass(frozen=True)
 class LiveServer:
     """A running service: its base URL and the environment its commands need."""
@@ -104,57 +99,21 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     url = f"sqlite:///{data_dir / DATABASE_FILE}"
     upgrade(url)
     seed(url)
-    port = _free_port()
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("STAGECHECK_")},
-        "STAGECHECK_DATA_DIR": str(data_dir),
-        "STAGECHECK_RULES_ONLY": "true",
-        "STAGECHECK_COOKIE_SECURE": "false",
-        "STAGECHECK_LOGIN_MAX_FAILURES": str(LOGIN_FAILURES),
-        "STAGECHECK_PURGE_INTERVAL_HOURS": "0",
-        "PYTHONUNBUFFERED": "1",
-    }
-    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
-    log_path = data_dir.parent / "server.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "service.cli",
-                "serve",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    base = f"http://127.0.0.1:{port}"
+    server = Server(
+        data_dir,
+        url,
+        data_dir.parent / "server.log",
+        ready_path="/ready",
+        settings={
+            "STAGECHECK_COOKIE_SECURE": "false",
+            "STAGECHECK_LOGIN_MAX_FAILURES": str(LOGIN_FAILURES),
+        },
+    )
     try:
-        deadline = time.monotonic() + 90
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"server exited with {process.returncode}:\n{log_path.read_text()}")
-            try:
-                if httpx.get(f"{base}/ready", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"server not ready in 90 s:\n{log_path.read_text()}")
-            time.sleep(0.2)
-        yield LiveServer(url=base, data_dir=data_dir, env=env)
+        server.start(timeout=90)
+        yield LiveServer(url=server.base, data_dir=data_dir, env=server.env)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=30)
+        server.stop()
 
 
 @pytest.fixture(scope="session")
