@@ -12,6 +12,7 @@ import numpy as np
 
 from models.artifact import ModelArtifact
 from models.features import SentenceUnit, normalise, sentence_units
+from models.pipeline import WORD_TOKENS
 from models.vectorise import CachedFeatures, UnsupportedFeaturesError
 from nlp.analyzer import ModelReview, PreparedText
 from nlp.lexicon import ContextPolicy
@@ -20,7 +21,8 @@ from nlp.schema import Ground, Severity, TraceStep
 
 logger = logging.getLogger(__name__)
 
-_TOKEN = re.compile(r"\w[\w'-]*")
+# The word vectorizer's own token pattern, so that word n-grams map back onto these words.
+_TOKEN = re.compile(WORD_TOKENS)
 _MAX_QUOTE_TOKENS = 8
 
 
@@ -36,12 +38,14 @@ class ModelScorer:
         self.veto_below = float(artifact.thresholds["veto_below"])
         self.add_above = float(artifact.thresholds["add_above"])
         self.explicit_above = float(artifact.thresholds.get("explicit_above", 1.01))
-        # Quotes of model findings are narrowed with the text-only model's word weights.
+        # Quotes of model findings are narrowed with what each word adds to the text-only
+        # model's score: its word 1-2 grams and the character n-grams inside it.
         features = artifact.paraphraser.named_steps["features"]
         words = features.transformer_list[0][1].named_steps["tfidf"]
-        self._word_index: dict[str, int] = words.vocabulary_
-        coef = artifact.paraphraser.named_steps["clf"].coef_[0]
-        self._word_weights = coef[: len(words.vocabulary_)]
+        chars = features.transformer_list[1][1].named_steps["tfidf"]
+        self._word_grams = _by_column(words.vocabulary_)
+        self._char_grams = _by_column(chars.vocabulary_)
+        self._paraphraser_coef = artifact.paraphraser.named_steps["clf"].coef_[0]
         # The detector's features with a word cache; the text-only model reuses their text
         # columns when it was fitted on the same rows (as `stagecheck train` does), instead
         # of vectorising every sentence a second time. Both give the same numbers.
@@ -139,13 +143,15 @@ class ModelScorer:
             text_scores = {added_rows[k]: float(text_proba[k]) for k in keep}
             added_rows = [added_rows[k] for k in keep]
         if added_rows:
-            sub = text_matrix[keep]
+            sub = text_matrix[keep].tocsr()
             grounds = self.artifact.grounder.named_steps["clf"].predict(sub)
             explicit = self.artifact.severity.named_steps["clf"].predict_proba(sub)[:, 1]
-            for row, ground, p_explicit in zip(added_rows, grounds, explicit, strict=True):
+            for k, (row, ground, p_explicit) in enumerate(
+                zip(added_rows, grounds, explicit, strict=True)
+            ):
                 unit = units[row]
                 prepared = texts[owner[row]][0]
-                start, end = self._narrow(prepared.analysed, unit)
+                start, end = self.narrow(prepared.analysed, unit, sub[k])
                 p = text_scores[row]
                 severity = (
                     Severity.EXPLICIT
@@ -184,15 +190,28 @@ class ModelScorer:
             first += len(text_units)
         return reviews
 
-    def _narrow(self, text: str, unit: SentenceUnit) -> tuple[int, int]:
-        """The run of words with the highest summed weight: the phrase carrying the signal."""
+    def narrow(self, text: str, unit: SentenceUnit, row: Any = None) -> tuple[int, int]:
+        """The run of words that adds most to the text-only score: the phrase carrying the signal.
+
+        Each feature's share of the score (weight times value in `row`, the sentence's
+        text-only features; computed when not given) is spread over the words it comes from:
+        a word or word pair over its words, a character n-gram over the words that hold it.
+        The quote is the run of at most eight words with the highest sum.
+        """
         tokens = [(m.start(), m.end(), normalise(m.group())) for m in _TOKEN.finditer(unit.text)]
         if not tokens:
             return unit.start, unit.end
-        weights = []
-        for _, _, word in tokens:
-            index = self._word_index.get(word)
-            weights.append(float(self._word_weights[index]) if index is not None else 0.0)
+        if row is None:
+            row = self.artifact.paraphraser.named_steps["features"].transform(
+                [{"text": unit.text, "rules": unit.rules}]
+            )
+        weights = _token_contributions(
+            [word for _, _, word in tokens],
+            row.tocsr(),
+            self._paraphraser_coef,
+            self._word_grams,
+            self._char_grams,
+        )
         best, best_span = 0.0, None
         for i in range(len(tokens)):
             total = 0.0
@@ -207,3 +226,42 @@ class ModelScorer:
             return start, end
         i, j = best_span
         return unit.start + tokens[i][0], unit.start + tokens[j][1]
+
+
+def _by_column(vocabulary: dict[str, int]) -> list[str]:
+    grams = [""] * len(vocabulary)
+    for gram, column in vocabulary.items():
+        grams[column] = gram
+    return grams
+
+
+def _token_contributions(
+    words: list[str],
+    row: Any,
+    coef: np.ndarray,
+    word_grams: list[str],
+    char_grams: list[str],
+) -> list[float]:
+    """Each word's share of a linear model's score over word 1-2 grams then char n-grams."""
+    weights = [0.0] * len(words)
+    padded = [f" {word} " for word in words]
+    for column, value in zip(row.indices, row.data, strict=True):
+        share = float(coef[column]) * float(value)
+        if share == 0.0:
+            continue
+        if column < len(word_grams):
+            parts = word_grams[column].split(" ")
+            starts = [
+                i for i in range(len(words) - len(parts) + 1) if words[i : i + len(parts)] == parts
+            ]
+            for i in starts:
+                for k in range(len(parts)):
+                    weights[i + k] += share / (len(starts) * len(parts))
+        else:
+            gram = char_grams[column - len(word_grams)]
+            counts = [p.count(gram) for p in padded]
+            total = sum(counts)
+            for i, count in enumerate(counts):
+                if count:
+                    weights[i] += share * count / total
+    return weights
