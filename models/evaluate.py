@@ -111,8 +111,8 @@ def evaluate(outcomes: list[Outcome]) -> dict[str, Any]:
     return result
 
 
-def render_tables(results: dict[str, dict[str, Any]]) -> str:
-    """Markdown tables of the variants' evaluations (rules, model, both)."""
+def render_overall(results: dict[str, dict[str, Any]]) -> str:
+    """One Markdown table of the variants' overall figures."""
     lines = [
         "| variant | n | precision | recall | F1 | FP rate (clean) | verdict acc. | finding recall |",
         "|---|---|---|---|---|---|---|---|",
@@ -124,6 +124,12 @@ def render_tables(results: dict[str, dict[str, Any]]) -> str:
             f"{_fmt(o['f1'])} | {_fmt(o['fp_rate_clean'])} | {_fmt(o['verdict_accuracy'])} | "
             f"{_fmt(o['finding_recall'])} |"
         )
+    return "\n".join(lines)
+
+
+def render_tables(results: dict[str, dict[str, Any]]) -> str:
+    """Markdown tables of the variants' evaluations (rules, model, both)."""
+    lines = render_overall(results).split("\n")
     main = results.get("rules + model") or next(iter(results.values()))
     for key, title in (("by_kind", "kind"), ("by_lang", "language"), ("by_unit", "unit")):
         lines += [

@@ -104,18 +104,21 @@ def cmd_data_check(args: argparse.Namespace) -> int:
 
 
 def cmd_data_split(args: argparse.Namespace) -> int:
-    """stagecheck data split: held-out files make dev and test (by id, stratified); the rest train."""
+    """stagecheck data split: held-out rounds make dev and test (by id, stratified); the rest train."""
     from collections import Counter
 
     from models.corpus import iter_records
     from models.dataset import corpus_files, write_jsonl
-    from models.splits import HELDOUT_PREFIX, assign_splits
+    from models.splits import assign_splits, heldout_round
 
     paths = corpus_files()
     per_file = {path: [record for _, record in iter_records(path)] for path in paths}
     records = [r for rs in per_file.values() for r in rs]
     held_out = {
-        r.id for path, rs in per_file.items() if path.name.startswith(HELDOUT_PREFIX) for r in rs
+        r.id: held_round
+        for path, rs in per_file.items()
+        if (held_round := heldout_round(path.name)) is not None
+        for r in rs
     }
     assignment = assign_splits(records, held_out)
     for path, file_records in per_file.items():

@@ -92,7 +92,7 @@ def test_near_duplicates_across_splits_and_duplicate_ids_fail(tmp_path: Path) ->
     assert any("duplicate id 'a'" in p for p in problems)
 
 
-def test_held_out_records_make_dev_and_test_and_pull_their_near_duplicates_along() -> None:
+def test_held_out_rounds_make_dev_and_test_and_pull_their_near_duplicates_along() -> None:
     from models.corpus import CorpusRecord
     from models.splits import assign_splits
 
@@ -103,11 +103,24 @@ def test_held_out_records_make_dev_and_test_and_pull_their_near_duplicates_along
     held_texts = [t.replace(" ", " en ") + " held" for t in texts]
     corpus = [CorpusRecord.model_validate(_record(f"c{i:02}", t)) for i, t in enumerate(texts)]
     held = [CorpusRecord.model_validate(_record(f"ho{i:02}", t)) for i, t in enumerate(held_texts)]
+    fresh_texts = [t.replace(" ", " of ") + " fresh" for t in texts[:10]]
+    fresh = [
+        CorpusRecord.model_validate(_record(f"h2{i:02}", t)) for i, t in enumerate(fresh_texts)
+    ]
     text = "Wij zoeken een stagiair voor de receptie van ons hotel in Maastricht, BBL."
     twin = CorpusRecord.model_validate(_record("twin", text.replace("Maastricht", "Venlo")))
-    original = CorpusRecord.model_validate(_record("ho-x", text))
-    ids = {r.id for r in held} | {"ho-x"}
-    assignment = assign_splits([*corpus, *held, twin, original], held_out=ids)
+    original = CorpusRecord.model_validate(_record("h2-x", text))
+    rounds = {r.id: "heldout_" for r in held}
+    rounds |= {r.id: "heldout2_" for r in fresh} | {"h2-x": "heldout2_"}
+    records = [*corpus, *held, *fresh, twin, original]
+    assignment = assign_splits(records, held_out=rounds)
     assert {assignment[r.id] for r in corpus} == {"train"}
-    assert {assignment[r.id] for r in held} == {"dev", "test"}
-    assert assignment["twin"] == assignment["ho-x"] != "train", "a held-out text's twin trained"
+    # Round 1's first half was read for the lexicons: it trains; its second half tests.
+    assert {assignment[r.id] for r in held} == {"train", "test"}
+    assert {assignment[r.id] for r in fresh} == {"dev"}
+    assert assignment["twin"] == assignment["h2-x"] == "dev", "a held-out text's twin trained"
+    # Adding a round leaves the test split of round 1 as it was.
+    alone = assign_splits([*corpus, *held], held_out={r.id: "heldout_" for r in held})
+    assert {i for i, s in alone.items() if s == "test"} == {
+        i for i, s in assignment.items() if s == "test"
+    }
