@@ -38,13 +38,18 @@ def sentence_units(prepared: PreparedText, candidates: list[Candidate]) -> list[
         for candidate in inside:
             state = "kept" if candidate.kept else "dropped"
             tokens.append(f"RULE={candidate.rule_id}")
+            if candidate.weak:
+                # A mention says what the sentence is about, not that it excludes anyone:
+                # its own tokens, so the model weighs it apart from the rules' verdicts.
+                tokens.append(f"MENTION={candidate.ground.value}_{state}")
+                continue
             tokens.append(f"GROUND={candidate.ground.value}_{candidate.severity.value}_{state}")
             tokens.append(f"STATE={candidate.severity.value}_{state}")
             for step in candidate.steps:
                 if step.step == "context" and step.detail.startswith("dropped"):
                     reason = step.detail.split(":", 1)[1].split()[0]
                     tokens.append(f"DROP={reason}")
-        if not inside:
+        if not any(not c.weak for c in inside):
             tokens.append("RULE=none")
         for cue_start, _cue_end, kind in prepared.cues:
             if start <= cue_start < end and kind != "break":

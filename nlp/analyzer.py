@@ -24,6 +24,7 @@ from nlp.pipeline import get_pipeline
 from nlp.recognizers.age import AgeLimitRecognizer
 from nlp.recognizers.base import Candidate, Recognizer
 from nlp.recognizers.lexicon import LexiconRecognizer
+from nlp.recognizers.mentions import MentionRecognizer
 from nlp.recognizers.titles import GenderedTitleRecognizer, PronounRecognizer
 from nlp.schema import (
     SEVERITY_RANK,
@@ -32,6 +33,7 @@ from nlp.schema import (
     Finding,
     Kind,
     Severity,
+    TraceStep,
     verdict_from_severities,
 )
 from nlp.text import detect_language, html_to_text, neutralise_controls, sentence_language
@@ -141,6 +143,7 @@ class Analyzer:
                 AgeLimitRecognizer(lang),
                 GenderedTitleRecognizer(lang, titles),
                 PronounRecognizer(lang, titles),
+                MentionRecognizer(nlp, self.lexicon.mentions[lang]),
             ]
             self._context[lang] = ContextRules(nlp, self.lexicon.context[lang])
         digest = hashlib.sha256(self.lexicon.digest.encode())
@@ -234,6 +237,7 @@ class Analyzer:
             seg_candidates: list[Candidate] = []
             for recognizer in self._recognizers[segment.lang]:
                 seg_candidates.extend(recognizer.analyze(segment.doc, prepared.kind))
+            seg_candidates = _without_covered_mentions(seg_candidates)
             cues = self._context[segment.lang].apply(segment.doc, seg_candidates)
             prepared.cues.extend(
                 (segment.offset + start, segment.offset + end, kind) for start, end, kind in cues
@@ -298,6 +302,19 @@ class Analyzer:
         """The model's additions, overlaps, findings, risk and verdict of one text."""
         if review is not None:
             candidates.extend(review.added)
+        else:
+            for candidate in candidates:
+                if candidate.weak and candidate.kept:
+                    candidate.kept = False
+                    candidate.steps.append(
+                        TraceStep(
+                            step="model",
+                            detail="dropped: a mention is a finding only if the model "
+                            "confirms it, and no model is loaded",
+                            score_before=candidate.score,
+                            score_after=0.0,
+                        )
+                    )
         chosen = _resolve_overlaps([c for c in candidates if c.kept])
         findings = [self._finding(prepared, c) for c in chosen]
         findings.sort(key=lambda f: (f.start, f.end))
@@ -391,6 +408,16 @@ def _advisory_wording(rule_id: str, lang: str) -> tuple[str, str]:
         "mannen bedoeld.",
         "Gebruik een neutrale functienaam en voeg (m/v/x) toe.",
     )
+
+
+def _without_covered_mentions(candidates: list[Candidate]) -> list[Candidate]:
+    """Mentions inside a phrase a rule already judged add nothing: the rule's verdict stands."""
+    rules = [c for c in candidates if not c.weak]
+    return [
+        c
+        for c in candidates
+        if not c.weak or not any(c.start < r.end and r.start < c.end for r in rules)
+    ]
 
 
 def _resolve_overlaps(candidates: list[Candidate]) -> list[Candidate]:

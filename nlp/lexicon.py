@@ -34,7 +34,7 @@ JUSTIFICATIONS = (
     "task",
     "stated_reason",
 )
-_SPECIAL_FILES = ("context.yml", "gendered_titles.yml", "lemma_overrides.yml")
+_SPECIAL_FILES = ("context.yml", "gendered_titles.yml", "lemma_overrides.yml", "mentions.yml")
 _ID = re.compile(r"^(nl|en)\.[a-z_]+\.[a-z0-9][a-z0-9-]*$")
 
 
@@ -196,6 +196,34 @@ class GenderedTitles(BaseModel):
     person_nouns: list[str] = Field(min_length=1)
 
 
+class MentionTerms(BaseModel):
+    """Words that name a protected characteristic (autisme, hoofddoek, paspoort), per ground.
+
+    A mention is a weak candidate: it becomes a finding only when the model, reading the
+    whole sentence, confirms it. Without a model mentions are never findings.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    grounds: dict[Ground, list[str]]
+
+    @field_validator("grounds")
+    @classmethod
+    def _one_ground_per_term(cls, value: dict[Ground, list[str]]) -> dict[Ground, list[str]]:
+        seen: dict[str, Ground] = {}
+        for ground, terms in value.items():
+            for term in terms:
+                key = " ".join(term.lower().split())
+                if not key:
+                    raise ValueError(f"an empty term under {ground.value}")
+                if key in seen and seen[key] != ground:
+                    raise ValueError(
+                        f"term {term!r} is under both {seen[key].value} and {ground.value}"
+                    )
+                seen[key] = ground
+        return value
+
+
 class Lexicon(BaseModel):
     """Everything the recognizers and context rules read, for every language."""
 
@@ -205,6 +233,7 @@ class Lexicon(BaseModel):
     files: dict[str, list[LexiconFile]]
     context: dict[str, ContextCues]
     titles: dict[str, GenderedTitles]
+    mentions: dict[str, MentionTerms]
     digest: str
 
     def entries(self, lang: str) -> list[tuple[Ground, LexiconEntry]]:
@@ -272,6 +301,7 @@ def load_lexicon(root: Path = LEXICON_DIR) -> Lexicon:
     files: dict[str, list[LexiconFile]] = {}
     context: dict[str, ContextCues] = {}
     titles: dict[str, GenderedTitles] = {}
+    mentions: dict[str, MentionTerms] = {}
     seen_ids: dict[str, Path] = {}
     for lang in LANGS:
         folder = root / lang
@@ -281,6 +311,9 @@ def load_lexicon(root: Path = LEXICON_DIR) -> Lexicon:
         titles_path = folder / "gendered_titles.yml"
         titles[lang] = _validate(GenderedTitles, _read_yaml(titles_path), titles_path)
         digest.update(titles_path.read_bytes())
+        mentions_path = folder / "mentions.yml"
+        mentions[lang] = _validate(MentionTerms, _read_yaml(mentions_path), mentions_path)
+        digest.update(mentions_path.read_bytes())
         files[lang] = []
         for path in sorted(folder.glob("*.yml")):
             if path.name in _SPECIAL_FILES:
@@ -310,7 +343,12 @@ def load_lexicon(root: Path = LEXICON_DIR) -> Lexicon:
             files[lang].append(lexicon_file)
             digest.update(path.read_bytes())
     return Lexicon(
-        grounds=grounds, files=files, context=context, titles=titles, digest=digest.hexdigest()
+        grounds=grounds,
+        files=files,
+        context=context,
+        titles=titles,
+        mentions=mentions,
+        digest=digest.hexdigest(),
     )
 
 

@@ -17,7 +17,8 @@ BASE_SCORE = {Severity.EXPLICIT: 0.95, Severity.IMPLICIT: 0.8, Severity.ADVISORY
 class Candidate:
     """A phrase a recognizer proposes as a finding, before context and model decide.
 
-    `start` and `end` are character offsets into the Doc the recognizer was given.
+    `start` and `end` are character offsets into the Doc the recognizer was given. A `weak`
+    candidate (a mention of a characteristic) is a finding only if the model confirms it.
     """
 
     start: int
@@ -31,6 +32,7 @@ class Candidate:
     steps: list[TraceStep] = field(default_factory=list)
     kept: bool = True
     source: str = "rule"
+    weak: bool = False
 
     def shifted(self, offset: int) -> Candidate:
         """The same candidate with offsets moved by `offset` characters."""

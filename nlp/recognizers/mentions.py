@@ -1,0 +1,78 @@
+"""Mentions: words that name a protected characteristic, as weak candidates for the model.
+
+The lexicon rules catch the phrases people write when they exclude someone; they cannot list
+every way an employer explains a rejection ("met je autisme", "with your hearing aid"). A
+mention of the characteristic is what such sentences share, and most sentences that mention
+one are lawful (clients with autism, a prayer room for everyone). So a mention is proposed
+as a weak candidate: context rules may drop it, and the model, which has seen mentions in
+discriminatory and in lawful sentences, decides whether it becomes a finding.
+"""
+
+from __future__ import annotations
+
+from spacy.language import Language
+from spacy.matcher import PhraseMatcher
+from spacy.tokens import Doc
+
+from nlp.lexicon import ContextPolicy, MentionTerms
+from nlp.recognizers.base import Candidate
+from nlp.schema import Ground, Kind, Severity, TraceStep
+
+MENTION_SCORE = 0.5
+# A mention in a description ("we work with clients with autism"), an inclusive statement or
+# under a negation is not a finding: every context cue may drop it.
+MENTION_POLICY = ContextPolicy(inclusive=True, negation=True, description=True)
+
+
+def mention_rule_id(lang: str, ground: Ground) -> str:
+    """The rule id of a mention: `<lang>.mention.<ground>`."""
+    return f"{lang}.mention.{ground.value}"
+
+
+class MentionRecognizer:
+    """Every whole-token occurrence of a mention term, as a weak candidate of its ground."""
+
+    name = "mentions"
+
+    def __init__(self, nlp: Language, terms: MentionTerms) -> None:
+        self.lang = str(nlp.lang)
+        self._matcher = PhraseMatcher(nlp.vocab, attr="LOWER")
+        self._grounds: dict[int, Ground] = {}
+        for ground, words in terms.grounds.items():
+            key = mention_rule_id(self.lang, ground)
+            self._matcher.add(key, [nlp.make_doc(word) for word in words])
+            self._grounds[nlp.vocab.strings[key]] = ground
+
+    def analyze(self, doc: Doc, kind: Kind) -> list[Candidate]:
+        """Weak candidates for the mentions in `doc`; the longest where two overlap."""
+        spans = sorted(self._matcher(doc), key=lambda m: (-(m[2] - m[1]), m[1]))
+        taken: list[tuple[int, int]] = []
+        candidates = []
+        for match_id, start, end in spans:
+            if any(start < e and s < end for s, e in taken):
+                continue
+            taken.append((start, end))
+            span = doc[start:end]
+            ground = self._grounds[match_id]
+            candidates.append(
+                Candidate(
+                    start=span.start_char,
+                    end=span.end_char,
+                    ground=ground,
+                    severity=Severity.IMPLICIT,
+                    rule_id=mention_rule_id(self.lang, ground),
+                    lang=self.lang,
+                    score=MENTION_SCORE,
+                    policy=MENTION_POLICY,
+                    weak=True,
+                    steps=[
+                        TraceStep(
+                            step="match",
+                            detail=f"mention of {ground.value}: {span.text!r}; "
+                            "a finding only if the model confirms it",
+                            score_after=MENTION_SCORE,
+                        )
+                    ],
+                )
+            )
+        return sorted(candidates, key=lambda c: c.start)

@@ -1,0 +1,116 @@
+"""Mentions of a characteristic are weak candidates: findings only where the model agrees."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from nlp.analyzer import Analyzer
+from nlp.errors import LexiconError
+from nlp.lexicon import LEXICON_DIR, default_lexicon, load_lexicon
+
+REJECTIONS = [
+    (
+        "nl",
+        "Met je autisme lijkt het ons niet verstandig om hier stage te lopen, de groep is te druk.",
+    ),
+    (
+        "nl",
+        "We hebben besloten niet met je verder te gaan, met die hoofddoek past het niet bij onze klanten.",
+    ),
+    (
+        "en",
+        "Given your ADHD we don't think the workshop floor is the right place for your internship.",
+    ),
+    ("en", "We can't place you at the front desk while you wear a headscarf, sorry."),
+    ("en", "Sorry, but with your headscarf we can't put you on the front desk."),
+]
+# Known misses of the model, kept visible: strict, so a fix shows up as a failure to update.
+KNOWN_MISSES = {
+    "We can't place you at the front desk while you wear a headscarf, sorry.": "the text-only "
+    "model gives 0.74, under the 0.85 a mention needs; the same refusal worded 'with your "
+    "headscarf we can't put you on the front desk' is found",
+}
+MODEL_CASES = [
+    pytest.param(
+        lang,
+        text,
+        marks=[pytest.mark.xfail(strict=True, reason=KNOWN_MISSES[text])]
+        if text in KNOWN_MISSES
+        else [],
+    )
+    for lang, text in REJECTIONS
+]
+LAWFUL = [
+    (
+        "nl",
+        "In onze groep begeleiden we kinderen met autisme en ADHD, je krijgt daarvoor een training.",
+    ),
+    ("nl", "Een hoofddoek in de kleuren van het uniform is bij ons geen probleem."),
+    ("en", "Our clients include adults with autism; you will learn how to support them."),
+    ("en", "Headscarves are welcome: we provide one in the company colours on request."),
+]
+
+
+def _mentions(analysis) -> list[str]:  # type: ignore[no-untyped-def]
+    return [f.rule_id for f in analysis.findings if ".mention." in (f.rule_id or "")]
+
+
+@pytest.mark.parametrize(("lang", "text"), REJECTIONS)
+def test_rules_alone_never_turn_a_mention_into_a_finding(
+    rules: Analyzer, lang: str, text: str
+) -> None:
+    analysis = rules.analyze(text, kind="rejection", lang=lang, explain=True)
+    assert not _mentions(analysis)
+    assert not any(t.kept for t in analysis.trace or [] if ".mention." in t.rule_id)
+
+
+def test_a_dropped_mention_shows_in_the_trace_with_the_reason(rules: Analyzer) -> None:
+    text = "Voor een stagiair met autisme is werken op deze groep volgens ons niet verantwoord."
+    analysis = rules.analyze(text, kind="rejection", lang="nl", explain=True)
+    (mention,) = [t for t in analysis.trace or [] if ".mention." in t.rule_id]
+    assert mention.quote == "autisme" and mention.ground.value == "disability"
+    assert not mention.kept and "no model is loaded" in mention.steps[-1].detail
+
+
+@pytest.mark.parametrize(("lang", "text"), MODEL_CASES)
+def test_the_model_confirms_a_mention_in_a_rejection_for_it(
+    analyzer: Analyzer, lang: str, text: str
+) -> None:
+    analysis = analyzer.analyze(text, kind="rejection", lang=lang)
+    assert analysis.verdict.value != "ok", analysis.findings
+    assert {f.ground.value for f in analysis.findings} & {"disability", "religion"}
+
+
+@pytest.mark.parametrize(("lang", "text"), LAWFUL)
+def test_a_mention_in_a_lawful_sentence_stays_ok(analyzer: Analyzer, lang: str, text: str) -> None:
+    analysis = analyzer.analyze(text, kind="vacancy", lang=lang)
+    assert analysis.verdict.value == "ok", analysis.findings
+
+
+def test_a_mention_inside_a_rules_phrase_leaves_the_verdict_to_the_rule(rules: Analyzer) -> None:
+    analysis = rules.analyze(
+        "Het dragen van een hoofddoek is niet toegestaan.", kind="vacancy", lang="nl", explain=True
+    )
+    rule = [f for f in analysis.findings if f.ground.value == "religion"]
+    assert rule and ".mention." not in (rule[0].rule_id or "")
+    assert not [t for t in analysis.trace or [] if ".mention." in t.rule_id]
+
+
+def test_a_term_under_two_grounds_is_refused_naming_the_file(tmp_path: Path) -> None:
+    root = tmp_path / "lexicons"
+    shutil.copytree(LEXICON_DIR, root)
+    path = root / "nl" / "mentions.yml"
+    path.write_text(
+        "grounds:\n  religion:\n    - hoofddoek\n  origin:\n    - hoofddoek\n", encoding="utf-8"
+    )
+    with pytest.raises(LexiconError, match=r"mentions\.yml.*both religion and origin"):
+        load_lexicon(root)
+
+
+def test_every_language_has_mention_terms_for_the_grounds_people_name() -> None:
+    for lang in ("nl", "en"):
+        grounds = {g.value for g in default_lexicon().mentions[lang].grounds}
+        assert {"disability", "religion", "origin", "nationality", "age"} <= grounds, lang
