@@ -171,27 +171,37 @@ class ModelScorer:
                     if explicit_of[row] >= 0.5 and q >= self.explicit_above
                     else Severity.IMPLICIT
                 )
-                added[owner[row]].append(
-                    Candidate(
-                        start=start,
-                        end=end,
-                        ground=Ground(str(ground)),
-                        severity=severity,
-                        rule_id=f"model.{ground}",
-                        lang=prepared.lang,
-                        score=round(q, 4),
-                        policy=ContextPolicy(),
-                        source="model",
-                        steps=[
-                            TraceStep(
-                                step="model",
-                                detail=f"added: no rule fired, text-only model "
-                                f"p={q:.2f} >= {self.add_above:.2f}; ground {ground}",
-                                score_after=round(q, 4),
-                            )
-                        ],
-                    )
+                candidate = Candidate(
+                    start=start,
+                    end=end,
+                    ground=Ground(str(ground)),
+                    severity=severity,
+                    rule_id=f"model.{ground}",
+                    lang=prepared.lang,
+                    score=round(q, 4),
+                    policy=ContextPolicy(),
+                    source="model",
+                    steps=[
+                        TraceStep(
+                            step="model",
+                            detail=f"added: no rule fired, text-only model "
+                            f"p={q:.2f} >= {self.add_above:.2f}; ground {ground}",
+                            score_after=round(q, 4),
+                        )
+                    ],
                 )
+                cue = _sentence_cue(prepared, unit)
+                if cue is not None:
+                    candidate.kept = False
+                    candidate.steps.append(
+                        TraceStep(
+                            step="context",
+                            detail=f"dropped: {cue} in the sentence",
+                            score_before=candidate.score,
+                            score_after=0.0,
+                        )
+                    )
+                added[owner[row]].append(candidate)
         reviews = []
         first = 0
         for number, text_units in enumerate(units_of):
@@ -296,6 +306,25 @@ class ModelScorer:
             return start, end
         i, j = best_span
         return unit.start + tokens[i][0], unit.start + tokens[j][1]
+
+
+def _sentence_cue(prepared: PreparedText, unit: SentenceUnit) -> str | None:
+    """An inclusive statement or a negating phrase anywhere in the sentence, described.
+
+    The text-only model reads words, not their order: "Een Nederlands paspoort is niet
+    nodig" shares them with the demand for one. Its findings are whole-sentence judgements,
+    so the sentence's cues count wherever they stand; single negators ("niet", "no") do not,
+    since discriminatory sentences are full of them ("we nemen geen ...").
+    """
+    for start, end, kind in prepared.cues:
+        if not (unit.start <= start and end <= unit.end):
+            continue
+        text = prepared.analysed[start:end]
+        if kind == "inclusive":
+            return f"inclusive statement {text!r}"
+        if kind == "negation_after" and " " in text.strip():
+            return f"negation {text!r}"
+    return None
 
 
 def veto_score(detector: float, text_only: float) -> float:

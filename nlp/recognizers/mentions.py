@@ -14,14 +14,17 @@ from spacy.language import Language
 from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc
 
-from nlp.lexicon import ContextPolicy, MentionTerms
+from nlp.lexicon import JUSTIFICATIONS, ContextPolicy, MentionTerms
 from nlp.recognizers.base import Candidate
 from nlp.schema import Ground, Kind, Severity, TraceStep
 
 MENTION_SCORE = 0.5
-# A mention in a description ("we work with clients with autism"), an inclusive statement or
-# under a negation is not a finding: every context cue may drop it.
-MENTION_POLICY = ContextPolicy(inclusive=True, negation=True, description=True)
+# A mention in a description ("we work with clients with autism"), an inclusive statement,
+# under a negation or beside an objective justification is not a finding: every context cue
+# may drop it.
+MENTION_POLICY = ContextPolicy(
+    inclusive=True, negation=True, description=True, justification=list(JUSTIFICATIONS)
+)
 
 
 def mention_rule_id(lang: str, ground: Ground) -> str:
