@@ -12,6 +12,7 @@ import re
 from spacy.tokens import Doc
 
 from nlp.lexicon import ContextPolicy, GenderedTitles
+from nlp.pipeline import doc_text
 from nlp.recognizers.base import BASE_SCORE, Candidate
 from nlp.schema import Ground, Kind, Severity, TraceStep
 
@@ -55,7 +56,7 @@ class GenderedTitleRecognizer:
 
     def analyze(self, doc: Doc, kind: Kind) -> list[Candidate]:
         """Candidates for gendered titles in vacancies, and in messages that select."""
-        head = doc.text[:300]
+        head = doc_text(doc)[:300]
         if self._neutral.search(head):
             return []
         candidates = []
