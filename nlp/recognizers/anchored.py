@@ -172,6 +172,7 @@ class AnchoredMatcher:
         self._patterns: list[_Anchored] = []
         self._by_word: dict[str, list[int]] = defaultdict(list)
         self._by_regex: list[int] = []
+        self._regex_memo: dict[str, tuple[int, ...]] = {}  # word -> _regex_hits(word)
 
     def __len__(self) -> int:
         return len(self._patterns)
@@ -193,9 +194,18 @@ class AnchoredMatcher:
         self._patterns.append(entry)
         if regex is not None:
             self._by_regex.append(index)
+            self._regex_memo.clear()
         for word in entry.anchor:
             self._by_word[word].append(index)
         return True
+
+    def _regex_hits(self, word: str) -> tuple[int, ...]:
+        """The regex-anchored patterns whose anchor regex finds `word`."""
+        return tuple(
+            index
+            for index in self._by_regex
+            if (regex := self._patterns[index].regex) is not None and regex.search(word)
+        )
 
     def __call__(
         self, doc: Doc, positions: dict[str, list[int]] | None = None
@@ -210,18 +220,24 @@ class AnchoredMatcher:
             if indexes is not None:
                 hit.update(indexes)
         regex_words: dict[int, list[str]] = {}
-        for index in self._by_regex:
-            regex = self._patterns[index].regex
-            words = [word for word in positions if regex is not None and regex.search(word)]
-            if words:
-                regex_words[index] = words
-                hit.add(index)
+        if self._by_regex:
+            memo = self._regex_memo
+            if len(memo) > _KEYS_MEMO_SIZE:
+                memo.clear()
+            for word in positions:
+                indexes = memo.get(word)
+                if indexes is None:
+                    indexes = memo[word] = self._regex_hits(word)
+                for index in indexes:
+                    regex_words.setdefault(index, []).append(word)
+            hit.update(regex_words)
         matches: list[tuple[int, int, int]] = []
         length = len(doc)
+        found: dict[frozenset[str], list[int]] = {}  # sorted positions per word set
+        present = set(positions)
         for index in sorted(hit):
             pattern = self._patterns[index]
-            others = _occurrences_of_others(pattern.others, positions)
-            if others is None:
+            if any(words.isdisjoint(present) for words in pattern.others):
                 continue  # another required word is absent: it cannot match
             if pattern.reach is None:
                 matches.extend(pattern.matcher(doc))
@@ -231,23 +247,25 @@ class AnchoredMatcher:
             for start, end in _windows(occurrences, pattern.reach, length):
                 # A match inside the window holds every required word: most windows lack
                 # one, and calling a Matcher on a span costs far more than this check.
-                if not all(_any_between(found, start, end) for found in others):
+                if not all(
+                    _any_between(_positions_of(words, positions, found), start, end)
+                    for words in pattern.others
+                ):
                     continue
                 for match_id, match_start, match_end in pattern.matcher(doc[start:end]):
                     matches.append((match_id, start + match_start, start + match_end))
         return matches
 
 
-def _occurrences_of_others(
-    others: tuple[frozenset[str], ...], positions: dict[str, list[int]]
-) -> list[list[int]] | None:
-    """The sorted token positions of each other required word set; None if one is absent."""
-    found: list[list[int]] = []
-    for words in others:
-        at = sorted({i for word in words for i in positions.get(word, ())})
-        if not at:
-            return None
-        found.append(at)
+def _positions_of(
+    words: frozenset[str],
+    positions: dict[str, list[int]],
+    memo: dict[frozenset[str], list[int]],
+) -> list[int]:
+    """The sorted token positions of any of `words`, memoised for one doc."""
+    found = memo.get(words)
+    if found is None:
+        found = memo[words] = sorted({i for word in words for i in positions.get(word, ())})
     return found
 
 
