@@ -9,6 +9,8 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+from scipy.special import expit
+from sklearn.linear_model import LogisticRegression
 
 from models.artifact import ModelArtifact
 from models.features import SentenceUnit, normalise, sentence_units
@@ -22,6 +24,22 @@ logger = logging.getLogger(__name__)
 
 _TOKEN = re.compile(r"\w[\w'-]*")
 _MAX_QUOTE_TOKENS = 8
+
+
+def _binary_weights(clf: Any) -> tuple[np.ndarray, np.ndarray] | None:
+    """A fitted binary LogisticRegression's coef_.T and intercept_; None for other models."""
+    if not isinstance(clf, LogisticRegression) or len(clf.classes_) != 2:
+        return None
+    if clf.coef_.ndim != 2 or clf.coef_.shape[0] != 1:
+        return None
+    return clf.coef_.T, clf.intercept_
+
+
+def _positive_proba(matrix: Any, coef_t: np.ndarray, intercept: np.ndarray) -> np.ndarray:
+    """predict_proba(matrix)[:, 1], computed as scikit-learn does for binary OvR models:
+    the same sparse-dense product, the intercept added, then expit in place."""
+    scores = np.reshape(matrix @ coef_t + intercept, (-1,))
+    return expit(scores, out=scores)
 
 
 class ModelScorer:
@@ -55,6 +73,19 @@ class ModelScorer:
         if self._features is not None:
             self._shared_text_columns = self._features.same_text_features(features)
         self._paraphraser_clf = artifact.paraphraser.named_steps["clf"]
+        # Both binary models' P(class 1) as one sparse product each, without scikit-learn's
+        # per-call input validation; the text-only model's weights padded with zeros for
+        # the rule columns read the detector's matrix as it is (a zero adds nothing to the
+        # row's sum, which keeps its order), instead of copying its text columns out.
+        self._detector_weights = _binary_weights(artifact.detector.named_steps["clf"])
+        self._text_weights = None
+        paraphraser = _binary_weights(self._paraphraser_clf)
+        if paraphraser is not None and self._shared_text_columns and self._features is not None:
+            coef, intercept = paraphraser
+            if coef.shape[0] == self._features.text_columns:
+                padded = np.zeros((self._features.columns, 1), dtype=coef.dtype)
+                padded[: coef.shape[0]] = coef
+                self._text_weights = (padded, intercept)
 
     def probabilities(self, units: list[SentenceUnit]) -> tuple[np.ndarray, Any]:
         """P(discriminatory) per sentence and the shared feature matrix."""
@@ -63,7 +94,10 @@ class ModelScorer:
             features = self._features.transform(rows)
         else:
             features = self.artifact.detector.named_steps["features"].transform(rows)
-        proba = self.artifact.detector.named_steps["clf"].predict_proba(features)[:, 1]
+        if self._detector_weights is not None:
+            proba = _positive_proba(features, *self._detector_weights)
+        else:
+            proba = self.artifact.detector.named_steps["clf"].predict_proba(features)[:, 1]
         return proba, features
 
     def text_matrix(self, units: list[SentenceUnit], features: Any, rows: list[int]) -> Any:
@@ -133,13 +167,16 @@ class ModelScorer:
         if added_rows:
             # One text matrix serves the paraphraser, the grounder and the severity model:
             # all three read the same fitted text features.
-            text_matrix = self.text_matrix(units, features, added_rows)
-            text_proba = self._paraphraser_clf.predict_proba(text_matrix)[:, 1]
+            if self._text_weights is not None:
+                text_proba = _positive_proba(features[added_rows], *self._text_weights)
+            else:
+                text_matrix = self.text_matrix(units, features, added_rows)
+                text_proba = self._paraphraser_clf.predict_proba(text_matrix)[:, 1]
             keep = [k for k, q in enumerate(text_proba) if q >= self.add_above]
             text_scores = {added_rows[k]: float(text_proba[k]) for k in keep}
             added_rows = [added_rows[k] for k in keep]
         if added_rows:
-            sub = text_matrix[keep]
+            sub = self.text_matrix(units, features, added_rows)
             grounds = self.artifact.grounder.named_steps["clf"].predict(sub)
             explicit = self.artifact.severity.named_steps["clf"].predict_proba(sub)[:, 1]
             for row, ground, p_explicit in zip(added_rows, grounds, explicit, strict=True):

@@ -103,7 +103,8 @@ def create_stagecheck_lemmatizer(nlp: Language, name: str) -> Callable[[Doc], Do
             if lemma_id is None:
                 lemma_id = lemma_ids[lower] = strings.add(lemma(strings[lower]))
             found.append(lemma_id)
-        doc.from_array([LEMMA], numpy.asarray(found, dtype=numpy.uint64).reshape(-1, 1))
+        lemmas = numpy.asarray(found, dtype=numpy.uint64).reshape(-1, 1)
+        doc.from_array([LEMMA], lemmas)  # type: ignore[arg-type]  # spaCy's stub: Ints2d
         return doc
 
     return lemmatize

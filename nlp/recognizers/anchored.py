@@ -225,10 +225,10 @@ class AnchoredMatcher:
             if len(memo) > _KEYS_MEMO_SIZE:
                 memo.clear()
             for word in positions:
-                indexes = memo.get(word)
-                if indexes is None:
-                    indexes = memo[word] = self._regex_hits(word)
-                for index in indexes:
+                regex_hits = memo.get(word)
+                if regex_hits is None:
+                    regex_hits = memo[word] = self._regex_hits(word)
+                for index in regex_hits:
                     regex_words.setdefault(index, []).append(word)
             hit.update(regex_words)
         matches: list[tuple[int, int, int]] = []
