@@ -72,7 +72,6 @@ def test_direct_probabilities_equal_predict_proba(analyzer: Analyzer, scorer: Mo
         _positive_proba(matrix, *scorer._detector_weights), detector.predict_proba(matrix)[:, 1]
     )
     some = [0, 2, 3, len(rows) - 1]
-    text_only = scorer._paraphraser_clf.predict_proba(
-        matrix[some][:, : features.text_columns]
-    )[:, 1]
+    text_columns = matrix[some][:, : features.text_columns]
+    text_only = scorer._paraphraser_clf.predict_proba(text_columns)[:, 1]
     assert np.array_equal(_positive_proba(matrix[some], *scorer._text_weights), text_only)
