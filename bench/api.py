@@ -277,6 +277,8 @@ def _serve_and_load(workers: int, concurrencies: list[int], args: Any) -> Server
             STAGECHECK_RULES_ONLY="true" if args.rules_only else "false",
             PYTHONUNBUFFERED="1",
         )
+        if args.analysis_threads is not None:
+            env["STAGECHECK_ANALYSIS_THREADS"] = str(args.analysis_threads)
         log_path = Path(scratch) / "server.log"
         spawned = time.perf_counter()
         with log_path.open("wb") as log:
@@ -372,6 +374,12 @@ def main(argv: list[str] | None = None) -> int:
         "--baseline-seconds", type=float, default=5.0, help="in-process timing, each side"
     )
     parser.add_argument("--rules-only", action="store_true", help="serve without the model")
+    parser.add_argument(
+        "--analysis-threads",
+        type=int,
+        default=None,
+        help="STAGECHECK_ANALYSIS_THREADS for the server (default: the service's default)",
+    )
     parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
     args = parser.parse_args(argv)
     if not 0 < args.duration <= 300:

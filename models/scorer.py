@@ -9,6 +9,8 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+from scipy.special import expit
+from sklearn.linear_model import LogisticRegression
 
 from models.artifact import ModelArtifact
 from models.features import SentenceUnit, normalise, sentence_units
@@ -24,6 +26,22 @@ logger = logging.getLogger(__name__)
 # The word vectorizer's own token pattern, so that word n-grams map back onto these words.
 _TOKEN = re.compile(WORD_TOKENS)
 _MAX_QUOTE_TOKENS = 8
+
+
+def _binary_weights(clf: Any) -> tuple[np.ndarray, np.ndarray] | None:
+    """A fitted binary LogisticRegression's coef_.T and intercept_; None for other models."""
+    if not isinstance(clf, LogisticRegression) or len(clf.classes_) != 2:
+        return None
+    if clf.coef_.ndim != 2 or clf.coef_.shape[0] != 1:
+        return None
+    return clf.coef_.T, clf.intercept_
+
+
+def _positive_proba(matrix: Any, coef_t: np.ndarray, intercept: np.ndarray) -> np.ndarray:
+    """predict_proba(matrix)[:, 1], computed as scikit-learn does for binary OvR models:
+    the same sparse-dense product, the intercept added, then expit in place."""
+    scores = np.reshape(matrix @ coef_t + intercept, (-1,))
+    return expit(scores, out=scores)
 
 
 class ModelScorer:
@@ -60,6 +78,19 @@ class ModelScorer:
         if self._features is not None:
             self._shared_text_columns = self._features.same_text_features(features)
         self._paraphraser_clf = artifact.paraphraser.named_steps["clf"]
+        # Both binary models' P(class 1) as one sparse product each, without scikit-learn's
+        # per-call input validation; the text-only model's weights padded with zeros for
+        # the rule columns read the detector's matrix as it is (a zero adds nothing to the
+        # row's sum, which keeps its order), instead of copying its text columns out.
+        self._detector_weights = _binary_weights(artifact.detector.named_steps["clf"])
+        self._text_weights = None
+        paraphraser = _binary_weights(self._paraphraser_clf)
+        if paraphraser is not None and self._shared_text_columns and self._features is not None:
+            coef, intercept = paraphraser
+            if coef.shape[0] == self._features.text_columns:
+                padded = np.zeros((self._features.columns, 1), dtype=coef.dtype)
+                padded[: coef.shape[0]] = coef
+                self._text_weights = (padded, intercept)
 
     def probabilities(self, units: list[SentenceUnit]) -> tuple[np.ndarray, Any]:
         """P(discriminatory) per sentence and the shared feature matrix."""
@@ -68,7 +99,10 @@ class ModelScorer:
             features = self._features.transform(rows)
         else:
             features = self.artifact.detector.named_steps["features"].transform(rows)
-        proba = self.artifact.detector.named_steps["clf"].predict_proba(features)[:, 1]
+        if self._detector_weights is not None:
+            proba = _positive_proba(features, *self._detector_weights)
+        else:
+            proba = self.artifact.detector.named_steps["clf"].predict_proba(features)[:, 1]
         return proba, features
 
     def text_matrix(self, units: list[SentenceUnit], features: Any, rows: list[int]) -> Any:
@@ -117,31 +151,31 @@ class ModelScorer:
             live_of.append(live)
             mentions_of.append(mentions)
         # The text-only score of every sentence: it vetoes or confirms the rules, confirms
-        # mentions and proposes additions. One matrix also serves the grounder and the
-        # severity model, which read the same fitted text features.
-        text_rows = list(range(len(units)))
-        text_at = {row: k for k, row in enumerate(text_rows)}
-        text_matrix: Any = None
-        text_proba = np.zeros(0)
-        if text_rows:
-            text_matrix = self.text_matrix(units, features, text_rows).tocsr()
-            text_proba = self._paraphraser_clf.predict_proba(text_matrix)[:, 1]
+        # mentions and proposes additions.
+        if self._text_weights is not None:
+            text_proba = _positive_proba(features, *self._text_weights)
+        else:
+            everything = self.text_matrix(units, features, list(range(len(units))))
+            text_proba = self._paraphraser_clf.predict_proba(everything)[:, 1]
         added_rows: list[int] = []
         confirmed_rows: list[int] = []
         for index in range(len(units)):
-            q = float(text_proba[text_at[index]])
+            q = float(text_proba[index])
             confirmed = self._judge_mentions(mentions_of[index], q)
             if confirmed:
                 confirmed_rows.append(index)
             self._judge_live(live_of[index], veto_score(float(proba[index]), q))
             if not live_of[index] and not confirmed and q >= self.add_above:
                 added_rows.append(index)
+        # One text matrix of the sentences that get a finding serves the grounder, the
+        # severity model and the narrowing: all read the same fitted text features.
+        rows = confirmed_rows + added_rows
+        text_at = {row: k for k, row in enumerate(rows)}
+        text_matrix: Any = None
         explicit_of: dict[int, float] = {}
-        if confirmed_rows or added_rows:
-            rows = confirmed_rows + added_rows
-            explicit = self.artifact.severity.named_steps["clf"].predict_proba(
-                text_matrix[[text_at[row] for row in rows]]
-            )[:, 1]
+        if rows:
+            text_matrix = self.text_matrix(units, features, rows).tocsr()
+            explicit = self.artifact.severity.named_steps["clf"].predict_proba(text_matrix)[:, 1]
             explicit_of = dict(zip(rows, (float(e) for e in explicit), strict=True))
         for row in confirmed_rows:
             if explicit_of[row] >= 0.5:
@@ -165,7 +199,7 @@ class ModelScorer:
                 unit = units[row]
                 prepared = texts[owner[row]][0]
                 start, end = self.narrow(prepared.analysed, unit, sub[k])
-                q = float(text_proba[text_at[row]])
+                q = float(text_proba[row])
                 severity = (
                     Severity.EXPLICIT
                     if explicit_of[row] >= 0.5 and q >= self.explicit_above

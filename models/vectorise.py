@@ -65,6 +65,7 @@ class CachedFeatures:
             sparse.csr_matrix if isinstance(probe, sparse.spmatrix) else sparse.csr_array
         )
         self.text_columns = len(self._words.vocabulary_) + len(chars.vocabulary_)
+        self.columns = self.text_columns + len(self._rule_counter.vocabulary_)
 
     def same_text_features(self, text_union: FeatureUnion) -> bool:
         """Whether `text_union` (words, chars) computes exactly our first two blocks.

@@ -20,7 +20,7 @@ from nlp.errors import (
     UnknownOptionError,
 )
 from nlp.lexicon import Lexicon, default_lexicon
-from nlp.pipeline import get_pipeline
+from nlp.pipeline import doc_text, get_pipeline, process
 from nlp.recognizers.age import AgeLimitRecognizer
 from nlp.recognizers.base import Candidate, Recognizer
 from nlp.recognizers.lexicon import LexiconRecognizer
@@ -76,9 +76,12 @@ class PreparedText:
         """Character spans of the sentences, in order, across all segments."""
         spans = []
         for segment in self.segments:
+            text = doc_text(segment.doc)
             for sent in segment.doc.sents:
-                if sent.text.strip():
-                    spans.append((segment.offset + sent.start_char, segment.offset + sent.end_char))
+                # Slicing the text is Span.text without rebuilding it from the tokens.
+                start, end = sent.start_char, sent.end_char
+                if text[start:end].strip():
+                    spans.append((segment.offset + start, segment.offset + end))
         return spans
 
 
@@ -191,25 +194,26 @@ class Analyzer:
         return prepared
 
     def _segments(self, text: str, doc_lang: str, fixed: bool) -> list[Segment]:
-        doc = get_pipeline(doc_lang)(text)
+        doc = process(doc_lang, text)
         return self._split_languages(doc, doc_lang, fixed)
 
     def _split_languages(self, doc: Doc, doc_lang: str, fixed: bool) -> list[Segment]:
         if fixed:
             return [Segment(doc, 0, doc_lang)]
+        text = doc_text(doc)
         runs: list[tuple[int, int, str]] = []
         for sent in doc.sents:
-            lang = sentence_language(sent.text, doc_lang)
+            start, end = sent.start_char, sent.end_char
+            lang = sentence_language(text[start:end], doc_lang)
             if runs and runs[-1][2] == lang:
-                runs[-1] = (runs[-1][0], sent.end_char, lang)
+                runs[-1] = (runs[-1][0], end, lang)
             else:
-                runs.append((sent.start_char, sent.end_char, lang))
+                runs.append((start, end, lang))
         if len(runs) <= 1 or all(r[2] == doc_lang for r in runs):
             return [Segment(doc, 0, doc_lang)]
-        text = doc.text
         segments = []
         for start, end, lang in runs:
-            segments.append(Segment(get_pipeline(lang)(text[start:end]), start, lang))
+            segments.append(Segment(process(lang, text[start:end]), start, lang))
         return segments
 
     # -- analysis --------------------------------------------------------------------------

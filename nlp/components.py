@@ -6,7 +6,9 @@ from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 
+import numpy
 import yaml
+from spacy.attrs import IS_SPACE, LEMMA, LOWER, ORTH
 from spacy.language import Language
 from spacy.lookups import load_lookups
 from spacy.tokens import Doc
@@ -86,10 +88,23 @@ def _overrides(lang: str) -> dict[str, str]:
 def create_stagecheck_lemmatizer(nlp: Language, name: str) -> Callable[[Doc], Doc]:
     """Set a lowercase lemma on every token from spacy-lookups-data's tables."""
     lemma = _lemma_function(str(nlp.lang))
+    strings = nlp.vocab.strings
+    lemma_ids: dict[int, int] = {}  # LOWER hash -> LEMMA hash, the strings in the store
 
     def lemmatize(doc: Doc) -> Doc:
-        for token in doc:
-            token.lemma_ = lemma(token.lower_)
+        # Hashes in, hashes out through one array: setting token.lemma_ token by token
+        # was most of this component's time (issue 7).
+        if len(lemma_ids) > 200_000:
+            lemma_ids.clear()
+        lowers = doc.to_array(LOWER).tolist()
+        found = []
+        for lower in lowers:
+            lemma_id = lemma_ids.get(lower)
+            if lemma_id is None:
+                lemma_id = lemma_ids[lower] = strings.add(lemma(strings[lower]))
+            found.append(lemma_id)
+        lemmas = numpy.asarray(found, dtype=numpy.uint64).reshape(-1, 1)
+        doc.from_array([LEMMA], lemmas)  # type: ignore[arg-type]  # spaCy's stub: Ints2d
         return doc
 
     return lemmatize
@@ -102,7 +117,10 @@ def split_at_line_breaks(doc: Doc) -> Doc:
     The sentencizer splits on punctuation only, so a heading without a full stop ran into
     the paragraph below it, and the context rules and the model saw one long "sentence".
     """
-    for token in doc[:-1]:
-        if token.is_space and "\n" in token.text:
-            doc[token.i + 1].is_sent_start = True
+    # Whitespace tokens found through one array; reading every token was most of the time.
+    flags, orths = doc.to_array([IS_SPACE, ORTH]).T.tolist()
+    strings = doc.vocab.strings
+    for i in range(len(flags) - 1):
+        if flags[i] and "\n" in strings[orths[i]]:
+            doc[i + 1].is_sent_start = True
     return doc

@@ -122,6 +122,9 @@ def html_to_text(html: str) -> str:
     return "\n".join(out).strip()
 
 
+_LINE_BREAKS_AND_TABS = re.compile("[\n\t\r]+")
+
+
 def neutralise_controls(text: str) -> str:
     """Replace control and format characters (except tab and line breaks) by spaces.
 
@@ -130,6 +133,8 @@ def neutralise_controls(text: str) -> str:
     """
     if text.isprintable():
         return text
+    if _LINE_BREAKS_AND_TABS.sub("", text).isprintable():
+        return text  # the usual case: the only unprintable characters are kept ones
     chars = []
     for char in text:
         if char in "\n\t\r" or char.isprintable() or char == " ":

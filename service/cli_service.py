@@ -73,10 +73,11 @@ def preflight(settings: Settings) -> None:
         engine.dispose()
     lexicon = default_lexicon()
     if not settings.rules_only:
-        from models.artifact import load_artifact
+        from models.artifact import check_artifact
         from service.runtime import model_path
 
-        load_artifact(model_path(), lexicon.digest)
+        # The header's digest vouches for a file save_artifact wrote; each worker loads it.
+        check_artifact(model_path(), lexicon.digest)
 
 
 WORKER_HEALTHCHECK_SECONDS = 120

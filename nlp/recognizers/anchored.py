@@ -6,7 +6,7 @@ word is absent. Each pattern here is indexed by its anchor, the smallest set of 
 words one of which its required tokens need (the rarest such set), and only when every other
 required word occurs too, its spaCy Matcher runs only on windows of
 `reach` tokens either side of the anchor's occurrences, `reach` being the most tokens a
-match can span. Every match contains an occurrence of the anchor and spans at most `reach`
+match can span, and only on those windows that hold every other required word. Every match contains an occurrence of the anchor and spans at most `reach`
 tokens, so the windows hold every match the Matcher would find in the whole doc, in the
 same order (tests/nlp/test_anchored.py checks this against the plain Matcher). Patterns
 that can match an unbounded run of tokens ("*", "+") still run on the whole doc, but only
@@ -16,10 +16,12 @@ when their anchor occurs.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
+from spacy.attrs import LEMMA, LOWER, NORM
 from spacy.matcher import Matcher
 from spacy.tokens import Doc
 from spacy.vocab import Vocab
@@ -122,17 +124,36 @@ class _Anchored:
 def token_keys(doc: Doc) -> dict[str, list[int]]:
     """The positions of every word of `doc`, under its lowercase form, lemma and norm."""
     positions: dict[str, list[int]] = defaultdict(list)
-    for token in doc:
-        i = token.i
-        lower = token.lower_
-        positions[lower].append(i)
-        lemma = token.lemma_.lower()
-        if lemma != lower:
-            positions[lemma].append(i)
-        norm = token.norm_.lower()
-        if norm != lower and norm != lemma:
-            positions[norm].append(i)
+    if len(_KEYS_MEMO) > _KEYS_MEMO_SIZE:
+        _KEYS_MEMO.clear()
+    # Reading token.lower_, .lemma_ and .norm_ token by token was most of this function's
+    # time; the three hashes come as one array, and each combination's keys are memoised.
+    lowers, lemmas, norms = doc.to_array([LOWER, LEMMA, NORM]).T.tolist()
+    strings = doc.vocab.strings
+    for i, ids in enumerate(zip(lowers, lemmas, norms, strict=True)):
+        keys = _KEYS_MEMO.get(ids)
+        if keys is None:
+            keys = _KEYS_MEMO[ids] = _keys(strings[ids[0]], strings[ids[1]], strings[ids[2]])
+        for key in keys:
+            positions[key].append(i)
     return positions
+
+
+def _keys(lower: str, lemma: str, norm: str) -> tuple[str, ...]:
+    """A token's distinct keys: its lowercase form, then its lemma and norm, lowercased."""
+    keys = [lower]
+    lemma = lemma.lower()
+    if lemma != lower:
+        keys.append(lemma)
+    norm = norm.lower()
+    if norm != lower and norm != lemma:
+        keys.append(norm)
+    return tuple(keys)
+
+
+# (lower, lemma, norm) hashes to the token's keys; bounded, refilled cheaply when cleared.
+_KEYS_MEMO: dict[tuple[int, int, int], tuple[str, ...]] = {}
+_KEYS_MEMO_SIZE = 200_000
 
 
 class AnchoredMatcher:
@@ -151,6 +172,7 @@ class AnchoredMatcher:
         self._patterns: list[_Anchored] = []
         self._by_word: dict[str, list[int]] = defaultdict(list)
         self._by_regex: list[int] = []
+        self._regex_memo: dict[str, tuple[int, ...]] = {}  # word -> _regex_hits(word)
 
     def __len__(self) -> int:
         return len(self._patterns)
@@ -172,9 +194,18 @@ class AnchoredMatcher:
         self._patterns.append(entry)
         if regex is not None:
             self._by_regex.append(index)
+            self._regex_memo.clear()
         for word in entry.anchor:
             self._by_word[word].append(index)
         return True
+
+    def _regex_hits(self, word: str) -> tuple[int, ...]:
+        """The regex-anchored patterns whose anchor regex finds `word`."""
+        return tuple(
+            index
+            for index in self._by_regex
+            if (regex := self._patterns[index].regex) is not None and regex.search(word)
+        )
 
     def __call__(
         self, doc: Doc, positions: dict[str, list[int]] | None = None
@@ -189,17 +220,24 @@ class AnchoredMatcher:
             if indexes is not None:
                 hit.update(indexes)
         regex_words: dict[int, list[str]] = {}
-        for index in self._by_regex:
-            regex = self._patterns[index].regex
-            words = [word for word in positions if regex is not None and regex.search(word)]
-            if words:
-                regex_words[index] = words
-                hit.add(index)
+        if self._by_regex:
+            memo = self._regex_memo
+            if len(memo) > _KEYS_MEMO_SIZE:
+                memo.clear()
+            for word in positions:
+                regex_hits = memo.get(word)
+                if regex_hits is None:
+                    regex_hits = memo[word] = self._regex_hits(word)
+                for index in regex_hits:
+                    regex_words.setdefault(index, []).append(word)
+            hit.update(regex_words)
         matches: list[tuple[int, int, int]] = []
         length = len(doc)
+        found: dict[frozenset[str], list[int]] = {}  # sorted positions per word set
+        present = set(positions)
         for index in sorted(hit):
             pattern = self._patterns[index]
-            if not all(any(word in positions for word in words) for words in pattern.others):
+            if any(words.isdisjoint(present) for words in pattern.others):
                 continue  # another required word is absent: it cannot match
             if pattern.reach is None:
                 matches.extend(pattern.matcher(doc))
@@ -207,9 +245,34 @@ class AnchoredMatcher:
             anchor = regex_words.get(index, pattern.anchor)
             occurrences = sorted({i for word in anchor for i in positions.get(word, ())})
             for start, end in _windows(occurrences, pattern.reach, length):
+                # A match inside the window holds every required word: most windows lack
+                # one, and calling a Matcher on a span costs far more than this check.
+                if not all(
+                    _any_between(_positions_of(words, positions, found), start, end)
+                    for words in pattern.others
+                ):
+                    continue
                 for match_id, match_start, match_end in pattern.matcher(doc[start:end]):
                     matches.append((match_id, start + match_start, start + match_end))
         return matches
+
+
+def _positions_of(
+    words: frozenset[str],
+    positions: dict[str, list[int]],
+    memo: dict[frozenset[str], list[int]],
+) -> list[int]:
+    """The sorted token positions of any of `words`, memoised for one doc."""
+    found = memo.get(words)
+    if found is None:
+        found = memo[words] = sorted({i for word in words for i in positions.get(word, ())})
+    return found
+
+
+def _any_between(sorted_positions: list[int], start: int, end: int) -> bool:
+    """Whether any of `sorted_positions` lies in [start, end)."""
+    k = bisect_left(sorted_positions, start)
+    return k < len(sorted_positions) and sorted_positions[k] < end
 
 
 def _windows(occurrences: list[int], reach: int, length: int) -> list[tuple[int, int]]:

@@ -87,3 +87,46 @@ def test_combined_analyzer_meets_the_quality_floor_on_test_split(artifact) -> No
     # false alarms, and never fewer of the gold findings.
     assert both["f1"] >= rules["f1"] + 0.04 or both["fp_rate_clean"] <= rules["fp_rate_clean"] / 2
     assert both["finding_recall"] >= rules["finding_recall"]
+
+
+def test_header_check_vouches_without_loading_and_defers_otherwise(
+    tmp_path: Path,
+    artifact,  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`serve`'s start-up check: the header vouches for an untouched file; a changed file,
+    a missing header or any mismatch goes through load_artifact and its errors."""
+    import models.artifact as module
+    from models.artifact import check_artifact, header_path
+
+    digest = default_lexicon().digest
+    path = save_artifact(artifact, tmp_path / "model.joblib")
+    assert json.loads(header_path(path).read_text())["lexicon_digest"] == digest
+    loads: list[Path] = []
+    real_load = module.load_artifact
+
+    def counting_load(path: Path, lexicon_digest: str | None = None):  # type: ignore[no-untyped-def]
+        loads.append(path)
+        return real_load(path, lexicon_digest)
+
+    monkeypatch.setattr(module, "load_artifact", counting_load)
+    check_artifact(path, digest)
+    assert loads == []  # vouched for by its header
+    with pytest.raises(ModelIncompatibleError, match="another lexicon"):
+        check_artifact(path, "0" * 64)
+    assert loads == [path]
+
+    old_format = save_artifact(replace(artifact, format_version=0), tmp_path / "old.joblib")
+    with pytest.raises(ModelIncompatibleError, match="format 0"):
+        check_artifact(old_format, digest)
+
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF  # one flipped byte: the digest no longer matches
+    path.write_bytes(bytes(data))
+    with pytest.raises(ModelCorruptError, match=r"model\.joblib"):
+        check_artifact(path, digest)
+
+    bare = tmp_path / "bare.joblib"
+    bare.write_bytes(b"\x80\x04 half a pickle")  # no header at all
+    with pytest.raises(ModelCorruptError, match=r"bare\.joblib"):
+        check_artifact(bare, digest)

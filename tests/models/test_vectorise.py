@@ -52,3 +52,26 @@ def test_text_model_reuses_the_detector_columns(scorer: ModelScorer) -> None:
     matrix = features.transform(rows)
     shared = scorer._paraphraser_clf.predict_proba(matrix[:, : features.text_columns])[:, 1]
     assert np.array_equal(shared, scorer.artifact.paraphraser.predict_proba(rows)[:, 1])
+
+
+def test_direct_probabilities_equal_predict_proba(analyzer: Analyzer, scorer: ModelScorer) -> None:
+    """The scorer's sparse products give predict_proba's numbers bit for bit."""
+    from models.scorer import _positive_proba
+
+    features = scorer._features
+    assert features is not None
+    assert scorer._detector_weights is not None and scorer._text_weights is not None
+    rows = []
+    for text in TEXTS * 3:
+        prepared = analyzer.prepare(text)
+        units = sentence_units(prepared, analyzer.candidates(prepared))
+        rows += [{"text": u.text, "rules": u.rules} for u in units]
+    matrix = features.transform(rows)
+    detector = scorer.artifact.detector.named_steps["clf"]
+    assert np.array_equal(
+        _positive_proba(matrix, *scorer._detector_weights), detector.predict_proba(matrix)[:, 1]
+    )
+    some = [0, 2, 3, len(rows) - 1]
+    text_columns = matrix[some][:, : features.text_columns]
+    text_only = scorer._paraphraser_clf.predict_proba(text_columns)[:, 1]
+    assert np.array_equal(_positive_proba(matrix[some], *scorer._text_weights), text_only)
