@@ -27,22 +27,6 @@ REJECTIONS = [
     ("en", "We can't place you at the front desk while you wear a headscarf, sorry."),
     ("en", "Sorry, but with your headscarf we can't put you on the front desk."),
 ]
-# Known misses of the model, kept visible: strict, so a fix shows up as a failure to update.
-KNOWN_MISSES = {
-    "We can't place you at the front desk while you wear a headscarf, sorry.": "the text-only "
-    "model gives 0.74, under the 0.85 a mention needs; the same refusal worded 'with your "
-    "headscarf we can't put you on the front desk' is found",
-}
-MODEL_CASES = [
-    pytest.param(
-        lang,
-        text,
-        marks=[pytest.mark.xfail(strict=True, reason=KNOWN_MISSES[text])]
-        if text in KNOWN_MISSES
-        else [],
-    )
-    for lang, text in REJECTIONS
-]
 LAWFUL = [
     (
         "nl",
@@ -75,7 +59,7 @@ def test_a_dropped_mention_shows_in_the_trace_with_the_reason(rules: Analyzer) -
     assert not mention.kept and "no model is loaded" in mention.steps[-1].detail
 
 
-@pytest.mark.parametrize(("lang", "text"), MODEL_CASES)
+@pytest.mark.parametrize(("lang", "text"), REJECTIONS)
 def test_the_model_confirms_a_mention_in_a_rejection_for_it(
     analyzer: Analyzer, lang: str, text: str
 ) -> None:
