@@ -177,20 +177,15 @@ class ModelScorer:
             text_matrix = self.text_matrix(units, features, rows).tocsr()
             explicit = self.artifact.severity.named_steps["clf"].predict_proba(text_matrix)[:, 1]
             explicit_of = dict(zip(rows, (float(e) for e in explicit), strict=True))
-        for row in confirmed_rows:
-            if explicit_of[row] >= 0.5:
-                for candidate in mentions_of[row]:
-                    if candidate.kept:
-                        candidate.severity = Severity.EXPLICIT
-                        candidate.steps.append(
-                            TraceStep(
-                                step="model",
-                                detail=f"explicit: the severity model gives "
-                                f"p={explicit_of[row]:.2f}",
-                                score_before=candidate.score,
-                                score_after=candidate.score,
-                            )
-                        )
+        explicit_rows = [row for row in confirmed_rows if explicit_of[row] >= 0.5]
+        for row in explicit_rows:
+            for candidate in (c for c in mentions_of[row] if c.kept):
+                candidate.severity = Severity.EXPLICIT
+                candidate.rescore(
+                    "model",
+                    f"explicit: the severity model gives p={explicit_of[row]:.2f}",
+                    candidate.score,
+                )
         added: list[list[Candidate]] = [[] for _ in texts]
         if added_rows:
             sub = text_matrix[[text_at[row] for row in added_rows]]
@@ -226,15 +221,7 @@ class ModelScorer:
                 )
                 cue = _sentence_cue(prepared, unit)
                 if cue is not None:
-                    candidate.kept = False
-                    candidate.steps.append(
-                        TraceStep(
-                            step="context",
-                            detail=f"dropped: {cue} in the sentence",
-                            score_before=candidate.score,
-                            score_after=0.0,
-                        )
-                    )
+                    candidate.drop("context", f"dropped: {cue} in the sentence")
                 added[owner[row]].append(candidate)
         reviews = []
         first = 0
@@ -253,27 +240,17 @@ class ModelScorer:
         `p` is `veto_score`: the mean of the detector's and the text-only score.
         """
         for candidate in live:
-            before = candidate.score
             if p < self.veto_below:
-                candidate.kept = False
-                candidate.steps.append(
-                    TraceStep(
-                        step="model",
-                        detail=f"vetoed: the sentence scores p={p:.2f}, "
-                        f"below {self.veto_below:.2f}",
-                        score_before=before,
-                        score_after=0.0,
-                    )
+                candidate.drop(
+                    "model",
+                    f"vetoed: the sentence scores p={p:.2f}, below {self.veto_below:.2f}",
                 )
             else:
-                candidate.score = round(0.5 * before + 0.5 * max(p, before), 4)
-                candidate.steps.append(
-                    TraceStep(
-                        step="model",
-                        detail=f"confirmed: sentence p={p:.2f}",
-                        score_before=before,
-                        score_after=candidate.score,
-                    )
+                before = candidate.score
+                candidate.rescore(
+                    "model",
+                    f"confirmed: sentence p={p:.2f}",
+                    round(0.5 * before + 0.5 * max(p, before), 4),
                 )
 
     def _judge_mentions(self, mentions: list[Candidate], q: float) -> bool:
@@ -284,24 +261,18 @@ class ModelScorer:
         on the rules' verdicts, which a mention does not have.
         """
         for candidate in mentions:
-            before = candidate.score
             if q >= self.mention_above:
-                candidate.score = round(q, 4)
-                detail = f"confirmed: text-only p={q:.2f} >= {self.mention_above:.2f}"
+                candidate.rescore(
+                    "model",
+                    f"confirmed: text-only p={q:.2f} >= {self.mention_above:.2f}",
+                    round(q, 4),
+                )
             else:
-                candidate.kept = False
-                detail = (
+                candidate.drop(
+                    "model",
                     f"dropped: a mention needs text-only p >= {self.mention_above:.2f}, "
-                    f"this one scores p={q:.2f}"
+                    f"this one scores p={q:.2f}",
                 )
-            candidate.steps.append(
-                TraceStep(
-                    step="model",
-                    detail=detail,
-                    score_before=before,
-                    score_after=candidate.score if candidate.kept else 0.0,
-                )
-            )
         return any(c.kept for c in mentions)
 
     def narrow(self, text: str, unit: SentenceUnit, row: Any = None) -> tuple[int, int]:

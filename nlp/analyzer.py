@@ -33,7 +33,6 @@ from nlp.schema import (
     Finding,
     Kind,
     Severity,
-    TraceStep,
     verdict_from_severities,
 )
 from nlp.text import detect_language, html_to_text, neutralise_controls, sentence_language
@@ -309,15 +308,10 @@ class Analyzer:
         else:
             for candidate in candidates:
                 if candidate.weak and candidate.kept:
-                    candidate.kept = False
-                    candidate.steps.append(
-                        TraceStep(
-                            step="model",
-                            detail="dropped: a mention is a finding only if the model "
-                            "confirms it, and no model is loaded",
-                            score_before=candidate.score,
-                            score_after=0.0,
-                        )
+                    candidate.drop(
+                        "model",
+                        "dropped: a mention is a finding only if the model confirms it, "
+                        "and no model is loaded",
                     )
         chosen = _resolve_overlaps([c for c in candidates if c.kept])
         findings = [self._finding(prepared, c) for c in chosen]

@@ -15,7 +15,6 @@ from spacy.tokens import Doc, Span
 
 from nlp.lexicon import ContextCues
 from nlp.recognizers.base import Candidate
-from nlp.schema import TraceStep
 
 # Justifications that may stand in the sentence before or after ("Je bent 18+. Je schenkt
 # alcohol."). Safety rules must stand in the sentence itself: "voor iedereen" one sentence
@@ -77,24 +76,12 @@ class ContextRules:
                 continue
             reason = self._reason(doc, span, candidate, cues, breaks)
             if reason is not None:
-                candidate.kept = False
-                candidate.steps.append(
-                    TraceStep(
-                        step="context",
-                        detail=f"dropped: {reason}",
-                        score_before=candidate.score,
-                        score_after=0.0,
-                    )
-                )
+                candidate.drop("context", f"dropped: {reason}")
             else:
-                candidate.steps.append(
-                    TraceStep(
-                        step="context",
-                        detail="kept: no inclusive, negation, description "
-                        "or justification cue applies",
-                        score_before=candidate.score,
-                        score_after=candidate.score,
-                    )
+                candidate.rescore(
+                    "context",
+                    "kept: no inclusive, negation, description or justification cue applies",
+                    candidate.score,
                 )
         return found
 

@@ -34,6 +34,20 @@ class Candidate:
     source: str = "rule"
     weak: bool = False
 
+    def drop(self, step: str, detail: str) -> None:
+        """Mark the candidate dropped, with the step that decided it and why in its trace."""
+        self.steps.append(
+            TraceStep(step=step, detail=detail, score_before=self.score, score_after=0.0)
+        )
+        self.kept = False
+
+    def rescore(self, step: str, detail: str, score: float) -> None:
+        """Set the candidate's score, recording the step, why, and the score before and after."""
+        self.steps.append(
+            TraceStep(step=step, detail=detail, score_before=self.score, score_after=score)
+        )
+        self.score = score
+
     def shifted(self, offset: int) -> Candidate:
         """The same candidate with offsets moved by `offset` characters."""
         self.start += offset

@@ -13,6 +13,7 @@ from __future__ import annotations
 from spacy.language import Language
 from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc
+from spacy.util import filter_spans
 
 from nlp.lexicon import JUSTIFICATIONS, ContextPolicy, MentionTerms
 from nlp.recognizers.base import Candidate
@@ -48,15 +49,9 @@ class MentionRecognizer:
 
     def analyze(self, doc: Doc, kind: Kind) -> list[Candidate]:
         """Weak candidates for the mentions in `doc`; the longest where two overlap."""
-        spans = sorted(self._matcher(doc), key=lambda m: (-(m[2] - m[1]), m[1]))
-        taken: list[tuple[int, int]] = []
         candidates = []
-        for match_id, start, end in spans:
-            if any(start < e and s < end for s, e in taken):
-                continue
-            taken.append((start, end))
-            span = doc[start:end]
-            ground = self._grounds[match_id]
+        for span in filter_spans(self._matcher(doc, as_spans=True)):
+            ground = self._grounds[span.label]
             candidates.append(
                 Candidate(
                     start=span.start_char,
@@ -78,4 +73,4 @@ class MentionRecognizer:
                     ],
                 )
             )
-        return sorted(candidates, key=lambda c: c.start)
+        return candidates
