@@ -38,6 +38,19 @@ class Person:
         ]
 
 
+# Employers' messages and an officer's note that quote a student's name, phone, e-mail and
+# BSN: the privacy tests send them through every route (placeholders filled per Person).
+MESSAGES_WITH_PERSONAL_DATA = [
+    "Beste {first} {last},\n\nBedankt voor je sollicitatie. Helaas zoeken wij iemand van "
+    "max. 22 jaar. Bel gerust {phone} of mail {email}. Je BSN {bsn} hebben we niet nodig.\n\n"
+    "Met vriendelijke groet,\nRichard Smeets\nBakkerij De Korenbloem",
+    "Hoi {first},\n\nWe hebben een Nederlandse stagiair gekozen. Vragen? {email} of {phone}.\n"
+    "Naam: {first} {last}\nBSN: {bsn}\n\nGroeten,\nPetra",
+    "Vandaag sprak ik met mevrouw {last} over de stage. Student {first} {last} "
+    "(tel. {phone}, {email}, burgerservicenummer {bsn}) mag geen hoofddoek dragen op de werkvloer.",
+]
+
+
 def bsns(count: int, start: int) -> list[str]:
     """`count` numbers from `start` up that pass the BSN eleven-test."""
     found: list[str] = []

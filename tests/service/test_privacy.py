@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from tests.planted import Person, bsns, database_dump, unzipped
+from tests.planted import MESSAGES_WITH_PERSONAL_DATA, Person, bsns, database_dump, unzipped
 from tests.service.conftest import MakeClient, OrgKeys, add_org_keys
 
 H = OrgKeys.headers
@@ -54,13 +54,7 @@ PEOPLE = [
 ]
 
 TEMPLATES = [
-    "Beste {first} {last},\n\nBedankt voor je sollicitatie. Helaas zoeken wij iemand van "
-    "max. 22 jaar. Bel gerust {phone} of mail {email}. Je BSN {bsn} hebben we niet nodig.\n\n"
-    "Met vriendelijke groet,\nRichard Smeets\nBakkerij De Korenbloem",
-    "Hoi {first},\n\nWe hebben een Nederlandse stagiair gekozen. Vragen? {email} of {phone}.\n"
-    "Naam: {first} {last}\nBSN: {bsn}\n\nGroeten,\nPetra",
-    "Vandaag sprak ik met mevrouw {last} over de stage. Student {first} {last} "
-    "(tel. {phone}, {email}, burgerservicenummer {bsn}) mag geen hoofddoek dragen op de werkvloer.",
+    *MESSAGES_WITH_PERSONAL_DATA,
     "Dear {first} {last},\n\nWe are looking for a young native speaker instead. Contact "
     "{email} / {phone}. BSN {bsn}.\n\nKind regards,\nJohn Miller",
     "Mijn naam is {first} {last} en ik solliciteer naar de stage. Mijn nummer is {phone} en "

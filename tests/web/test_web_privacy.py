@@ -33,7 +33,7 @@ from sqlalchemy import select
 from service.config import DATABASE_FILE
 from service.store.db import make_engine, make_session_factory
 from service.store.models import Record
-from tests.planted import Person, bsns, database_dump, unzipped
+from tests.planted import MESSAGES_WITH_PERSONAL_DATA, Person, bsns, database_dump, unzipped
 from tests.web.conftest import csrf_of
 
 UUID = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
@@ -71,13 +71,7 @@ PEOPLE = [
 ]
 
 TEMPLATES = [
-    "Beste {first} {last},\n\nBedankt voor je sollicitatie. Helaas zoeken wij iemand van "
-    "max. 22 jaar. Bel gerust {phone} of mail {email}. Je BSN {bsn} hebben we niet nodig.\n\n"
-    "Met vriendelijke groet,\nRichard Smeets\nBakkerij De Korenbloem",
-    "Hoi {first},\n\nWe hebben een Nederlandse stagiair gekozen. Vragen? {email} of {phone}.\n"
-    "Naam: {first} {last}\nBSN: {bsn}\n\nGroeten,\nPetra",
-    "Vandaag sprak ik met mevrouw {last} over de stage. Student {first} {last} "
-    "(tel. {phone}, {email}, burgerservicenummer {bsn}) mag geen hoofddoek dragen op de werkvloer.",
+    *MESSAGES_WITH_PERSONAL_DATA,
     "Mijn naam is {first} {last} en ik solliciteer naar de stage. Mijn nummer is {phone} en "
     "mijn e-mail {email}. BSN {bsn}. Ik ben 19 jaar en draag een hoofddoek.",
 ]
