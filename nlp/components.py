@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import lru_cache
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import numpy
@@ -11,7 +12,10 @@ import yaml
 from spacy.attrs import IS_SPACE, LEMMA, LOWER, ORTH
 from spacy.language import Language
 from spacy.lookups import load_lookups
+from spacy.strings import get_string_id
 from spacy.tokens import Doc
+
+from nlp.diskcache import cached
 
 _POS_ORDER = ("noun", "adj", "verb")
 
@@ -26,21 +30,9 @@ def _lemma_function(lang: str) -> Callable[[str], str]:
     stays; adjective, then verb exceptions; suffix rules that must land on a known lemma
     of that part of speech. `lexicons/<lang>/lemma_overrides.yml` fixes what remains.
     """
-    tables = load_lookups(lang, ["lemma_lookup", "lemma_rules", "lemma_exc", "lemma_index"])
-    lookup = tables.get_table("lemma_lookup")
-    rules = tables.get_table("lemma_rules")
-    exceptions = tables.get_table("lemma_exc")
-    index = tables.get_table("lemma_index")
-    known: set[str] = {str(v) for v in lookup.values() if isinstance(v, str)}
-    per_pos: dict[str, tuple[dict[str, list[str]], list[tuple[str, str]], set[str]]] = {}
-    for pos in _POS_ORDER:
-        words = {str(w) for w in (index.get(pos) or [])}
-        known.update(words)
-        per_pos[pos] = (
-            exceptions.get(pos, {}) or {},
-            [(str(a), str(b)) for a, b in (rules.get(pos, []) or [])],
-            words,
-        )
+    lookup, known, per_pos = cached(
+        "lemma-tables", f"{lang}:{_lookups_version()}".encode(), lambda: _lemma_tables(lang)
+    )
     overrides = _overrides(lang)
 
     def exception(pos: str, lower: str) -> str | None:
@@ -51,8 +43,8 @@ def _lemma_function(lang: str) -> Callable[[str], str]:
     def lemma(lower: str) -> str:
         if lower in overrides:
             return overrides[lower]
-        found = lookup.get(lower)
-        if isinstance(found, str) and found:
+        found = lookup.get(get_string_id(lower))
+        if found:
             return found.lower()
         noun = exception("noun", lower)
         if noun:
@@ -73,6 +65,46 @@ def _lemma_function(lang: str) -> Callable[[str], str]:
         return lower
 
     return lemma
+
+
+_Tables = tuple[
+    dict[int, str],
+    set[str],
+    dict[str, tuple[dict[str, list[str]], list[tuple[str, str]], set[str]]],
+]
+
+
+def _lemma_tables(lang: str) -> _Tables:
+    """The lookup table, the known lemmas, and per part of speech: exceptions, rules, lemmas.
+
+    About 1 s for Dutch, mostly reading the tables: `_lemma_function` caches the result on
+    disk (nlp/diskcache.py), keyed by the installed spacy-lookups-data.
+    """
+    tables = load_lookups(lang, ["lemma_lookup", "lemma_rules", "lemma_exc", "lemma_index"])
+    lookup_table = tables.get_table("lemma_lookup")
+    rules = tables.get_table("lemma_rules")
+    exceptions = tables.get_table("lemma_exc")
+    index = tables.get_table("lemma_index")
+    # The table's keys are string hashes (spaCy's Table hashes on the way in and out).
+    lookup = {int(k): str(v) for k, v in lookup_table.items() if isinstance(v, str) and v}
+    known: set[str] = {str(v) for v in lookup_table.values() if isinstance(v, str)}
+    per_pos: dict[str, tuple[dict[str, list[str]], list[tuple[str, str]], set[str]]] = {}
+    for pos in _POS_ORDER:
+        words = {str(w) for w in (index.get(pos) or [])}
+        known.update(words)
+        per_pos[pos] = (
+            dict(exceptions.get(pos, {}) or {}),
+            [(str(a), str(b)) for a, b in (rules.get(pos, []) or [])],
+            words,
+        )
+    return lookup, known, per_pos
+
+
+def _lookups_version() -> str:
+    try:
+        return version("spacy-lookups-data")
+    except PackageNotFoundError:
+        return "unknown"
 
 
 def _overrides(lang: str) -> dict[str, str]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from functools import cache
+import threading
 
 import spacy
 from spacy.language import Language
@@ -13,14 +13,28 @@ import nlp.components  # noqa: F401  (registers the factories)
 LANGUAGES = ("nl", "en")
 
 
-@cache
+_PIPELINES: dict[str, Language] = {}
+_BUILDING = threading.Lock()
+
+
 def get_pipeline(lang: str) -> Language:
     """The pipeline for `lang`: blank tokenizer, sentences (also at line breaks), lemmas.
 
     No pretrained pipeline is needed: everything comes from spaCy and spacy-lookups-data.
+    Built once per process, on first use; threads that ask meanwhile wait for it.
     """
-    if lang not in LANGUAGES:
-        raise ValueError(f"unsupported language {lang!r}; supported: {LANGUAGES}")
+    pipeline = _PIPELINES.get(lang)
+    if pipeline is None:
+        if lang not in LANGUAGES:
+            raise ValueError(f"unsupported language {lang!r}; supported: {LANGUAGES}")
+        with _BUILDING:
+            if lang not in _PIPELINES:
+                _PIPELINES[lang] = _build(lang)
+            pipeline = _PIPELINES[lang]
+    return pipeline
+
+
+def _build(lang: str) -> Language:
     pipeline = spacy.blank(lang)
     pipeline.add_pipe("sentencizer")
     pipeline.add_pipe("stagecheck_line_breaks")

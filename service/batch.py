@@ -68,8 +68,10 @@ def screen_stream(
     jobs = os.cpu_count() or 1 if jobs == 0 else max(1, jobs)
     # Load the analyzer in this process first: a missing or broken model then fails here
     # with its message (a pool would respawn failing workers forever), and forked workers
-    # share the loaded lexicons and model.
+    # share the loaded lexicons and model (both languages, built before the fork).
     _init_worker(rules_only)
+    if jobs > 1:
+        _worker_analyzer.warm()
     with ExitStack() as stack:
         if jobs > 1:
             context = multiprocessing.get_context(
