@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import logging
 import threading
@@ -164,6 +165,8 @@ class Analyzer:
                         PronounRecognizer(lang, titles),
                         MentionRecognizer(nlp, self.lexicon.mentions[lang]),
                     ]
+                    if gc.get_freeze_count():
+                        gc.freeze()  # the process froze its start-up objects: these too
                 recognizers = self._recognizers[lang]
         return recognizers, self._context[lang]
 

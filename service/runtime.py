@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 from functools import lru_cache
@@ -36,6 +37,10 @@ def load_analyzer(rules_only: bool = False, max_chars: int = DEFAULT_MAX_CHARS) 
 
         scorer = ModelScorer(load_artifact(model_path(), lexicon.digest))
     analyzer = Analyzer(lexicon, scorer=scorer, max_chars=max_chars)
+    # Lexicons, pipelines and model are some 220,000 long-lived objects: every full
+    # collection walked them all (about 145 ms, in the API's p95 and p99), although none
+    # of them ever becomes garbage. Frozen, the collector skips them (issue 7).
+    gc.freeze()
     logger.info(
         "analyzer ready: model_version=%s rules_only=%s", analyzer.model_version, rules_only
     )
