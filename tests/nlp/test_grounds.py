@@ -95,19 +95,9 @@ FLAGGED = [
     # disability
     ("vacancy", "Je bent kerngezond en hebt geen beperkingen.", "disability", "explicit", "gezond"),
     ("vacancy", "Je bent volledig belastbaar.", "disability", "implicit", "belastbaar"),
-    pytest.param(
-        "vacancy",
-        "You are in excellent health.",
-        "disability",
-        "explicit",
-        "health",
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason="known miss since the veto reads the text-only score too: this bare "
-            "sentence scores 0.64, under the veto's 0.66; 'You must be in excellent health "
-            "for this job.' scores 0.98 (issue 3 closing note, session 3)",
-        ),
-    ),
+    # A known miss in session 3 (the veto at 0.66 dropped it at 0.64); found since explicit
+    # rule hits have their own veto threshold.
+    ("vacancy", "You are in excellent health.", "disability", "explicit", "health"),
     (
         "vacancy",
         "You must be in excellent health for this job.",
