@@ -54,6 +54,12 @@ class ModelScorer:
         self.artifact = artifact
         self.version = artifact.version
         self.veto_below = float(artifact.thresholds["veto_below"])
+        # Explicit rule hits ("Nederlandse nationaliteit", "kerngezond") have their own veto
+        # threshold, tuned on dev: the detector often scored them low beside a lawful
+        # requirement in the same sentence.
+        self.veto_explicit_below = float(
+            artifact.thresholds.get("veto_explicit_below", self.veto_below)
+        )
         self.add_above = float(artifact.thresholds["add_above"])
         self.explicit_above = float(artifact.thresholds.get("explicit_above", 1.01))
         self.mention_above = float(artifact.thresholds.get("mention_above", 1.01))
@@ -235,15 +241,21 @@ class ModelScorer:
         return reviews
 
     def _judge_live(self, live: list[Candidate], p: float) -> None:
-        """Veto the rules' candidates of a sentence scoring below veto_below; confirm the rest.
+        """Veto the rules' candidates of a sentence scoring below their veto threshold (one for
+        explicit candidates, one for the rest); confirm the others.
 
         `p` is `veto_score`: the mean of the detector's and the text-only score.
         """
         for candidate in live:
-            if p < self.veto_below:
+            below = (
+                self.veto_explicit_below
+                if candidate.severity is Severity.EXPLICIT
+                else self.veto_below
+            )
+            if p < below:
                 candidate.drop(
                     "model",
-                    f"vetoed: the sentence scores p={p:.2f}, below {self.veto_below:.2f}",
+                    f"vetoed: the sentence scores p={p:.2f}, below {below:.2f}",
                 )
             else:
                 before = candidate.score

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import logging
 import sys
@@ -123,14 +124,15 @@ def tune_thresholds(
     the mentions and the add path read the text-only model. `additions` holds, per
     sentence, the finding the add path would propose there (None where rules are live).
 
-    Each record is reduced to three scores (its best live rule sentence, its best sentence
-    with a mention, its best sentence for the add path) and each gold finding to the three
-    scores that would find it, so that the whole grid is a few array comparisons.
+    Each record is reduced to four scores (its best sentence with a live explicit rule, with
+    another live rule, with a mention, and for the add path) and each gold finding to the
+    four scores that would find it, so that the whole grid is a few array comparisons.
+    Explicit rule hits get their own veto threshold.
     """
     from models.scorer import veto_score
 
-    records: list[tuple[bool, float, float, float]] = []
-    golds: list[tuple[float, float, float]] = []
+    records: list[tuple[bool, float, float, float, float]] = []
+    golds: list[tuple[float, float, float, float]] = []
     clean_add: list[float] = []  # text-only scores of clean records' sentences, no rule live
     cursor = 0
     for item in items:
@@ -140,19 +142,24 @@ def tune_thresholds(
             veto_score(float(a), float(b))
             for a, b in zip(proba[cursor : cursor + n], q, strict=True)
         ]
-        live_p = mention_p = add_q = -np.inf
+        live_explicit = live_other = mention_p = add_q = -np.inf
         for k, unit in enumerate(item.units):
             if item.live[k]:
-                live_p = max(live_p, v[k])
+                for c in unit.candidates:
+                    if c.kept and not c.weak and c.severity is not Severity.ADVISORY:
+                        if c.severity is Severity.EXPLICIT:
+                            live_explicit = max(live_explicit, v[k])
+                        else:
+                            live_other = max(live_other, v[k])
             else:
                 add_q = max(add_q, float(q[k]))
                 if item.record.verdict == "ok":
                     clean_add.append(float(q[k]))
             if any(c.kept and c.weak for c in unit.candidates):
                 mention_p = max(mention_p, float(q[k]))
-        records.append((item.record.verdict != "ok", live_p, mention_p, add_q))
+        records.append((item.record.verdict != "ok", live_explicit, live_other, mention_p, add_q))
         for gold in item.gold:
-            need = [-np.inf, -np.inf, -np.inf]  # rule, mention, addition
+            need = [-np.inf, -np.inf, -np.inf, -np.inf]  # explicit rule, rule, mention, addition
             for k, unit in enumerate(item.units):
                 if not (unit.start < gold.end and gold.start < unit.end):
                     continue
@@ -165,9 +172,11 @@ def tune_thresholds(
                         and gold.start < c.end
                     ):
                         if c.weak:
-                            need[1] = max(need[1], float(q[k]))
-                        else:
+                            need[2] = max(need[2], float(q[k]))
+                        elif c.severity is Severity.EXPLICIT:
                             need[0] = max(need[0], v[k])
+                        else:
+                            need[1] = max(need[1], v[k])
                 addition = additions[cursor + k]
                 if (
                     addition is not None
@@ -175,12 +184,16 @@ def tune_thresholds(
                     and addition.start < gold.end
                     and gold.start < addition.end
                 ):
-                    need[2] = max(need[2], float(q[k]))
-            golds.append((need[0], need[1], need[2]))
+                    need[3] = max(need[3], float(q[k]))
+            golds.append((need[0], need[1], need[2], need[3]))
         cursor += n
     flagged_gold = np.array([r[0] for r in records], dtype=bool)
-    best_live, best_mention, best_add = (np.array([r[i] for r in records]) for i in (1, 2, 3))
-    gold_rule, gold_mention, gold_add = (np.array([g[i] for g in golds]) for i in (0, 1, 2))
+    best_explicit, best_live, best_mention, best_add = (
+        np.array([r[i] for r in records]) for i in (1, 2, 3, 4)
+    )
+    gold_explicit, gold_rule, gold_mention, gold_add = (
+        np.array([g[i] for g in golds]) for i in (0, 1, 2, 3)
+    )
     add_grid = np.array(ADD_GRID)
     by_add = best_add[:, None] >= add_grid[None, :]
     gold_by_add = gold_add[:, None] >= add_grid[None, :]
@@ -198,13 +211,15 @@ def tune_thresholds(
         if len(clean)
         else np.ones(len(ADD_GRID), dtype=bool)
     )
-    best: tuple[float, float, float, float] | None = None
+    best: tuple[float, float, float, float, float] | None = None
     # Where dev cannot tell two settings apart, flag less: highest mention and add thresholds
     # first, and a tie keeps the first found. (Lowest first once confirmed mentions at 0.37
     # where dev had no sentence to tell, which can only add false alarms.)
-    for veto in VETO_GRID:
+    for veto_explicit, veto in itertools.product(VETO_GRID, VETO_GRID):
+        rules_flag = (best_explicit >= veto_explicit) | (best_live >= veto)
+        gold_rules = (gold_explicit >= veto_explicit) | (gold_rule >= veto)
         for mention in reversed(MENTION_GRID):
-            base = (best_live >= veto) | (best_mention >= mention)
+            base = rules_flag | (best_mention >= mention)
             flagged = base[:, None] | by_add
             tp = (flagged & flagged_gold[:, None]).sum(axis=0)
             fp = (flagged & ~flagged_gold[:, None]).sum(axis=0)
@@ -217,7 +232,7 @@ def tune_thresholds(
                 where=precision + recall > 0,
             )
             fpr = fp / negatives if negatives else np.zeros(len(ADD_GRID))
-            gold_base = (gold_rule >= veto) | (gold_mention >= mention)
+            gold_base = gold_rules | (gold_mention >= mention)
             found = (gold_base[:, None] | gold_by_add).sum(axis=0)
             finding_recall = found / len(golds) if golds else np.zeros(len(ADD_GRID))
             # False alarms make officers ignore the tool, and issue 3 allows at most 5% on
@@ -228,13 +243,14 @@ def tune_thresholds(
             objective = np.where(allowed_add, objective, -np.inf)
             k = len(ADD_GRID) - 1 - int(np.argmax(objective[::-1]))
             if best is None or objective[k] > best[0] + 1e-9:
-                best = (float(objective[k]), veto, mention, ADD_GRID[k])
+                best = (float(objective[k]), veto_explicit, veto, mention, ADD_GRID[k])
     assert best is not None
     return {
-        "veto_below": best[1],
-        "mention_above": best[2],
-        "add_above": best[3],
-        "explicit_above": max(best[3], 0.9),
+        "veto_explicit_below": best[1],
+        "veto_below": best[2],
+        "mention_above": best[3],
+        "add_above": best[4],
+        "explicit_above": max(best[4], 0.9),
     }
 
 
@@ -409,7 +425,7 @@ Generated by `stagecheck train`; do not edit by hand. A change in these figures 
 | lexicon digest | `{artifact.lexicon_digest[:16]}` |
 | records (train/dev/test) | {counts["records"]} ({", ".join(f"{k} {v}" for k, v in counts["by_split"].items())}) |
 | sentences trained on | {artifact.trained_sentences} |
-| thresholds (tuned on dev) | veto below {artifact.thresholds["veto_below"]}, mentions confirmed above {artifact.thresholds.get("mention_above", "-")}, add above {artifact.thresholds["add_above"]} |
+| thresholds (tuned on dev) | veto below {artifact.thresholds["veto_below"]} (explicit rule hits: {artifact.thresholds.get("veto_explicit_below", artifact.thresholds["veto_below"])}), mentions confirmed above {artifact.thresholds.get("mention_above", "-")}, add above {artifact.thresholds["add_above"]} |
 | seed | {artifact.seed} |
 | libraries | {", ".join(f"{k} {v}" for k, v in sorted(artifact.libraries.items()))} |
 
