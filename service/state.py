@@ -20,6 +20,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm import Session, sessionmaker
 
 from nlp.analyzer import Analyzer
+from service.batching import AnalysisBatcher
 from service.config import Settings
 from service.errors import ServiceConfigError
 from service.model_card import build_model_card
@@ -63,6 +64,7 @@ class ServiceState:
     limiter: RateLimiter
     model_card: ModelCard
     analysis_slots: anyio.CapacityLimiter = field(repr=False)
+    batcher: AnalysisBatcher = field(repr=False)
 
     known_keys: dict[str, Caller] = field(default_factory=dict, repr=False)
 
@@ -166,6 +168,7 @@ def build_state(settings: Settings, analyzer: Analyzer | None = None) -> Service
     except Exception:
         engine.dispose()
         raise
+    slots = anyio.CapacityLimiter(settings.analysis_threads)
     state = ServiceState(
         settings=settings,
         analyzer=analyzer,
@@ -173,7 +176,8 @@ def build_state(settings: Settings, analyzer: Analyzer | None = None) -> Service
         sessions=make_session_factory(engine),
         limiter=RateLimiter(settings.rate_limit_per_minute),
         model_card=build_model_card(analyzer),
-        analysis_slots=anyio.CapacityLimiter(settings.analysis_threads),
+        analysis_slots=slots,
+        batcher=AnalysisBatcher(analyzer, slots),
     )
     logger.info(
         "service ready: model_version=%s mode=%s auth=%s rate_limit=%d/min database=%s",

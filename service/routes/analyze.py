@@ -93,22 +93,6 @@ def _request_of(item: AnalyzeRequest) -> AnalysisRequest:
     )
 
 
-def analyze_item(analyzer: Analyzer, item: AnalyzeRequest, prefix: str = "") -> Analysis:
-    """Run the analyzer on one validated request; its InputErrors become problems."""
-    request = _request_of(item)
-    try:
-        return analyzer.analyze(
-            request.text,
-            kind=request.kind,
-            lang=request.lang,
-            content_type=request.content_type,
-            id=request.id,
-            explain=request.explain,
-        )
-    except InputError as exc:
-        raise input_problem(exc, f"{prefix}.text" if prefix else "text") from None
-
-
 def response_of(analysis: Analysis, record_id: str | None = None) -> AnalyzeResponse:
     """The analysis as the API returns it, with the record's id when one was kept."""
     fields = {name: getattr(analysis, name) for name in Analysis.model_fields}
@@ -158,16 +142,14 @@ async def analyze(
     organisation_id = _organisation_of(caller) if item.store else None
     request.scope[SCOPE_TEXT_CHARS] = len(item.text)
 
-    def run() -> tuple[Analysis, NewRecord | None]:
-        analysis = analyze_item(state.analyzer, item)
-        if organisation_id is None:
-            return analysis, None
-        return analysis, new_record(item, analysis, organisation_id)
-
-    analysis, record = await state.run_analysis(run)
+    try:
+        analysis = await state.batcher.analyze(_request_of(item))
+    except InputError as exc:
+        raise input_problem(exc, "text") from None
     metrics.observe_analysis(analysis)
-    if record is None:
+    if organisation_id is None:
         return response_of(analysis)
+    record = await state.run_analysis(lambda: new_record(item, analysis, organisation_id))
     ids = await state.run_db(lambda session: add_records(session, [record], caller.actor))
     return response_of(analysis, ids[0])
 
