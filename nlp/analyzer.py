@@ -22,7 +22,7 @@ from nlp.errors import (
     UnknownOptionError,
 )
 from nlp.lexicon import Lexicon, default_lexicon
-from nlp.pipeline import LANGUAGES, doc_text, get_pipeline, process
+from nlp.pipeline import LANGUAGES, doc_text, get_pipeline, process, sentence_spans
 from nlp.recognizers.age import AgeLimitRecognizer
 from nlp.recognizers.base import Candidate, Recognizer
 from nlp.recognizers.lexicon import LexiconRecognizer
@@ -78,9 +78,8 @@ class PreparedText:
         spans = []
         for segment in self.segments:
             text = doc_text(segment.doc)
-            for sent in segment.doc.sents:
+            for start, end in sentence_spans(segment.doc):
                 # Slicing the text is Span.text without rebuilding it from the tokens.
-                start, end = sent.start_char, sent.end_char
                 if text[start:end].strip():
                     spans.append((segment.offset + start, segment.offset + end))
         return spans
@@ -223,8 +222,7 @@ class Analyzer:
             return [Segment(doc, 0, doc_lang)]
         text = doc_text(doc)
         runs: list[tuple[int, int, str]] = []
-        for sent in doc.sents:
-            start, end = sent.start_char, sent.end_char
+        for start, end in sentence_spans(doc):
             lang = sentence_language(text[start:end], doc_lang)
             if runs and runs[-1][2] == lang:
                 runs[-1] = (runs[-1][0], end, lang)

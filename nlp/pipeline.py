@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 
+import numpy
 import spacy
+from spacy.attrs import IDX, LENGTH, SENT_START
 from spacy.language import Language
 from spacy.tokens import Doc
 
@@ -36,7 +39,7 @@ def get_pipeline(lang: str) -> Language:
 
 def _build(lang: str) -> Language:
     pipeline = spacy.blank(lang)
-    pipeline.add_pipe("sentencizer")
+    pipeline.add_pipe("stagecheck_sentencizer")
     pipeline.add_pipe("stagecheck_line_breaks")
     pipeline.add_pipe("stagecheck_lemmatizer")
     pipeline.max_length = 3_000_000
@@ -61,3 +64,20 @@ def doc_text(doc: Doc) -> str:
     """
     text = doc.user_data.get(_TEXT_KEY)
     return text if isinstance(text, str) else doc.text
+
+
+def sentence_spans(doc: Doc) -> list[tuple[int, int]]:
+    """The (start_char, end_char) of each sentence of `doc`, as `doc.sents` gives them.
+
+    Read from one array of sentence starts, offsets and lengths: `doc.sents` builds every
+    Span through Token objects, and was called twice per text (issue 7).
+    """
+    if not len(doc):
+        return []
+    starts, offsets, lengths = doc.to_array([SENT_START, IDX, LENGTH]).astype(numpy.int64).T
+    bounds = [0, *(numpy.flatnonzero(starts[1:] == 1) + 1).tolist(), len(doc)]
+    offsets_list, lengths_list = offsets.tolist(), lengths.tolist()
+    return [
+        (offsets_list[first], offsets_list[end - 1] + lengths_list[end - 1])
+        for first, end in itertools.pairwise(bounds)
+    ]

@@ -157,12 +157,13 @@ def _function_words() -> tuple[frozenset[str], frozenset[str]]:
 _NL_WORDS, _EN_WORDS = _function_words()
 
 
+_WORDS = re.compile(r"[a-zà-ÿ']+")
+
+
 def language_scores(text: str) -> tuple[int, int]:
     """Counts of Dutch-only and English-only function words in `text`."""
-    words = re.findall(r"[a-zà-ÿ']+", text.lower())
-    nl = sum(1 for w in words if w in _NL_WORDS)
-    en = sum(1 for w in words if w in _EN_WORDS)
-    return nl, en
+    words = _WORDS.findall(text.lower())
+    return sum(map(_NL_WORDS.__contains__, words)), sum(map(_EN_WORDS.__contains__, words))
 
 
 def detect_language(text: str, default: str = "nl") -> str:
