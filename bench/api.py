@@ -31,7 +31,7 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -261,6 +261,9 @@ class ServerRun:
     started_memory: int
     peak_total: int
     marks: dict[int, int]
+    # Established connections per worker process during each concurrency's POST phase: the
+    # workers share one listening socket, and whichever wakes first accepts what is queued.
+    splits: dict[int, list[int]] = field(default_factory=dict)
 
 
 def _serve_and_load(workers: int, concurrencies: list[int], args: Any) -> ServerRun | None:
@@ -297,6 +300,7 @@ def _serve_and_load(workers: int, concurrencies: list[int], args: Any) -> Server
         watcher = threading.Thread(target=watch.run, daemon=True)
         watcher.start()
         results: dict[int, dict[str, Any]] = {}
+        splits: dict[int, list[int]] = {}
         try:
             base = f"http://{HOST}:{port}"
             deadline = time.monotonic() + 120
@@ -339,6 +343,8 @@ def _serve_and_load(workers: int, concurrencies: list[int], args: Any) -> Server
                     ),
                 )
                 loader.start()
+                time.sleep(min(1.0, args.duration / 4))  # the connections are open by then
+                splits[concurrency] = _connections_per_worker(watch, port, workers)
                 results[concurrency] = receiver.recv()
                 loader.join(timeout=30)
         finally:
@@ -351,8 +357,32 @@ def _serve_and_load(workers: int, concurrencies: list[int], args: Any) -> Server
                 server.kill()
         watcher.join(timeout=2)
     return ServerRun(
-        workers, results, card, sample, ready_seconds, started_memory, watch.peak_total, marks
+        workers,
+        results,
+        card,
+        sample,
+        ready_seconds,
+        started_memory,
+        watch.peak_total,
+        marks,
+        splits,
     )
+
+
+def _connections_per_worker(watch: MemoryWatch, port: int, workers: int) -> list[int]:
+    """Established client connections on `port` held by each worker, most first."""
+    counts = []
+    for process in watch.processes():
+        try:
+            listing = getattr(process, "net_connections", process.connections)(kind="tcp")
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue
+        held = sum(
+            1 for c in listing if c.status == psutil.CONN_ESTABLISHED and c.laddr.port == port
+        )
+        if held or workers == 1:
+            counts.append(held)
+    return sorted(counts, reverse=True)
 
 
 def _int_list(value: str) -> list[int]:
@@ -475,6 +505,12 @@ def main(argv: list[str] | None = None) -> int:
             f"{run.peak_total / mib:.0f} MiB RSS (all server processes, sampled every 0.2 s); "
             f"kernel peak per process (VmHWM): {per_process} MiB"
         )
+        if run.workers > 1:
+            shares = "; ".join(
+                f"concurrency {c}: {' + '.join(str(n) for n in split)}"
+                for c, split in run.splits.items()
+            )
+            print(f"workers {run.workers}: connections held per worker process: {shares}")
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(
