@@ -98,3 +98,13 @@ def test_every_language_has_mention_terms_for_the_grounds_people_name() -> None:
     for lang in ("nl", "en"):
         grounds = {g.value for g in default_lexicon().mentions[lang].grounds}
         assert {"disability", "religion", "origin", "nationality", "age"} <= grounds, lang
+
+
+def test_a_confirmed_mention_quotes_the_reason_not_only_the_word(analyzer: Analyzer) -> None:
+    text = "Sorry, but with your headscarf we can't put you on the front desk."
+    analysis = analyzer.analyze(text, kind="rejection", lang="en", explain=True)
+    (finding,) = [f for f in analysis.findings if ".mention." in (f.rule_id or "")]
+    assert "headscarf" in finding.quote and len(finding.quote.split()) > 1
+    assert finding.quote in text  # within its sentence, verbatim
+    (trace,) = [t for t in analysis.trace or [] if t.rule_id == finding.rule_id]
+    assert any("quote widened" in step.detail for step in trace.steps)
