@@ -115,6 +115,7 @@ def tune_thresholds(
     proba: np.ndarray,
     text_proba: np.ndarray,
     additions: list[ModelAddition | None],
+    carriers: list[tuple[int, int]] | None = None,
 ) -> dict[str, float]:
     """Pick the veto, mention and add thresholds that maximise dev quality with few false alarms.
 
@@ -122,7 +123,9 @@ def tune_thresholds(
     span): tuning on F1 alone stops adding once each flagged text has one finding, and leaves
     the other findings of that text, and wrong grounds, unseen. The veto reads `veto_score`;
     the mentions and the add path read the text-only model. `additions` holds, per
-    sentence, the finding the add path would propose there (None where rules are live).
+    sentence, the finding the add path would propose there (None where rules are live);
+    `carriers`, per sentence, the phrase that carries its score, which a confirmed mention's
+    quote is widened to.
 
     Each record is reduced to four scores (its best sentence with a live explicit rule, with
     another live rule, with a mention, and for the add path) and each gold finding to the
@@ -164,12 +167,16 @@ def tune_thresholds(
                 if not (unit.start < gold.end and gold.start < unit.end):
                     continue
                 for c in unit.candidates:
+                    start, end = c.start, c.end
+                    if c.weak and carriers is not None:  # a confirmed mention's widened quote
+                        start = min(start, carriers[cursor + k][0])
+                        end = max(end, carriers[cursor + k][1])
                     if (
                         c.kept
                         and c.severity is not Severity.ADVISORY
                         and c.ground.value == gold.ground
-                        and c.start < gold.end
-                        and gold.start < c.end
+                        and start < gold.end
+                        and gold.start < end
                     ):
                         if c.weak:
                             need[2] = max(need[2], float(q[k]))
@@ -325,16 +332,15 @@ def train(output: Path = DEFAULT_PATH, write_card: bool = True) -> ModelArtifact
     dev_grounds = grounder_clf.predict(dev_text)
     narrowing = ModelScorer(artifact)
     additions: list[ModelAddition | None] = []
+    carriers: list[tuple[int, int]] = []  # per sentence: the phrase carrying its score
     row = 0
     for item in dev_items:
         for unit, live in zip(item.units, item.live, strict=True):
-            if live:
-                additions.append(None)
-            else:
-                start, end = narrowing.narrow(item.analysed, unit, dev_text[row])
-                additions.append(ModelAddition(str(dev_grounds[row]), start, end))
+            start, end = narrowing.narrow(item.analysed, unit, dev_text[row])
+            carriers.append((start, end))
+            additions.append(None if live else ModelAddition(str(dev_grounds[row]), start, end))
             row += 1
-    artifact.thresholds = tune_thresholds(dev_items, dev_proba, dev_text_proba, additions)
+    artifact.thresholds = tune_thresholds(dev_items, dev_proba, dev_text_proba, additions, carriers)
     thresholds = artifact.thresholds
 
     test_records = [item.record for item in by_split["test"]]
