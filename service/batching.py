@@ -38,6 +38,9 @@ class AnalysisBatcher:
     _waiting: list[tuple[AnalysisRequest, asyncio.Future[Outcome]]] = field(
         default_factory=list, repr=False
     )
+    _current: list[tuple[AnalysisRequest, asyncio.Future[Outcome]]] = field(
+        default_factory=list, repr=False
+    )
     _drainer: asyncio.Task[None] | None = field(default=None, repr=False)
 
     async def analyze(self, request: AnalysisRequest) -> Analysis:
@@ -46,6 +49,7 @@ class AnalysisBatcher:
         self._waiting.append((request, future))
         if self._drainer is None or self._drainer.done():
             self._drainer = asyncio.create_task(self._drain())
+            self._drainer.add_done_callback(self._after_drain)
         outcome = await asyncio.shield(future)  # a client that leaves must not end the batch
         if isinstance(outcome, InputError):
             raise outcome
@@ -53,9 +57,24 @@ class AnalysisBatcher:
 
     async def _drain(self) -> None:
         while self._waiting:
-            batch = self._waiting[: self.max_batch]
+            self._current = self._waiting[: self.max_batch]
             del self._waiting[: self.max_batch]
-            await self._run(batch)
+            await self._run(self._current)
+        self._current = []
+
+    def _after_drain(self, task: asyncio.Task[None]) -> None:
+        """A drain that was cancelled (shutdown) or failed leaves nobody waiting forever."""
+        if task.cancelled():
+            reason = "the service is stopping"
+        elif (error := task.exception()) is not None:
+            reason = f"{type(error).__name__}"
+        else:
+            return
+        for _, future in [*self._current, *self._waiting]:
+            if not future.done():
+                future.set_exception(RuntimeError(f"analysis interrupted: {reason}"))
+        self._current = []
+        self._waiting.clear()
 
     async def _run(self, batch: list[tuple[AnalysisRequest, asyncio.Future[Outcome]]]) -> None:
         requests = [request for request, _ in batch]

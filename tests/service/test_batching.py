@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from typing import Any
 
 import anyio
+import pytest
 
 from nlp.analyzer import AnalysisRequest, Analyzer
 from nlp.errors import EmptyTextError
@@ -85,3 +87,43 @@ def test_a_lone_request_takes_the_single_path(rules: Analyzer) -> None:
 
     asyncio.run(one_after_another())
     assert recording.calls == [1, 1]
+
+
+class Blocking(Recording):
+    """Holds every analysis until released: a drain is surely running when it is cancelled."""
+
+    def __init__(self, real: Analyzer) -> None:
+        super().__init__(real)
+        self.entered = threading.Event()
+        self.release = threading.Event()
+
+    def analyze(self, text: str, **kwargs: Any) -> Any:
+        self.entered.set()
+        self.release.wait(30)
+        return super().analyze(text, **kwargs)
+
+    def analyze_many(self, requests: list[AnalysisRequest]) -> Any:
+        self.entered.set()
+        self.release.wait(30)
+        return super().analyze_many(requests)
+
+
+@pytest.mark.parametrize("during", [False, True])  # before the drain starts, or in a batch
+def test_requests_waiting_when_the_batcher_is_cancelled_get_an_error(
+    rules: Analyzer, during: bool
+) -> None:
+    blocking = Blocking(rules)
+
+    async def scenario() -> list[Any]:
+        batcher = AnalysisBatcher(blocking, anyio.CapacityLimiter(1), max_batch=2)  # type: ignore[arg-type]
+        waiting = [asyncio.ensure_future(batcher.analyze(AnalysisRequest(t))) for t in TEXTS]
+        await asyncio.sleep(0)
+        while during and not blocking.entered.is_set():
+            await asyncio.sleep(0.001)
+        assert batcher._drainer is not None
+        batcher._drainer.cancel()
+        blocking.release.set()
+        return await asyncio.wait_for(asyncio.gather(*waiting, return_exceptions=True), 30)
+
+    results = asyncio.run(scenario())
+    assert all(isinstance(r, RuntimeError) and "interrupted" in str(r) for r in results)
