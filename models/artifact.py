@@ -117,10 +117,11 @@ def save_artifact(artifact: ModelArtifact, path: Path = DEFAULT_PATH) -> Path:
         "scikit-learn": artifact.libraries.get("scikit-learn"),
         "lexicon_digest": artifact.lexicon_digest,
     }
-    header_part = header_path(path).with_name(header_path(path).name + ".part")
+    header_file = header_path(path)
+    header_part = header_file.with_name(header_file.name + ".part")
     header_part.write_text(json.dumps(header, indent=1) + "\n", encoding="utf-8")
     os.replace(part, path)
-    os.replace(header_part, header_path(path))
+    os.replace(header_part, header_file)
     return path
 
 

@@ -144,11 +144,7 @@ class ModelScorer:
         live_of: list[list[Candidate]] = []
         mentions_of: list[list[Candidate]] = []
         for unit in units:
-            live = [
-                c
-                for c in unit.candidates
-                if c.kept and not c.weak and c.severity is not Severity.ADVISORY
-            ]
+            live = [c for c in unit.candidates if c.live]
             mentions = [c for c in unit.candidates if c.kept and c.weak]
             if self.mode == "model_only":
                 for candidate in live + mentions:
@@ -183,27 +179,25 @@ class ModelScorer:
             text_matrix = self.text_matrix(units, features, rows).tocsr()
             explicit = self.artifact.severity.named_steps["clf"].predict_proba(text_matrix)[:, 1]
             explicit_of = dict(zip(rows, (float(e) for e in explicit), strict=True))
-        explicit_rows = [row for row in confirmed_rows if explicit_of[row] >= 0.5]
-        for row in explicit_rows:
-            for candidate in (c for c in mentions_of[row] if c.kept):
-                candidate.severity = Severity.EXPLICIT
-                candidate.rescore(
-                    "model",
-                    f"explicit: the severity model gives p={explicit_of[row]:.2f}",
-                    candidate.score,
-                )
         # A confirmed mention names the characteristic ("lesbische", "young children"); the
         # words that exclude for it are often elsewhere in the sentence ("... gaat problemen
         # geven"). Its quote runs from the mention to the phrase that carries the text-only
         # score, so that the officer sees the reason, not only the word (dev finding recall
-        # 0.737 -> 0.751; the quote stays within its sentence).
+        # 0.737 -> 0.751; the quote stays within its sentence). The severity model may make
+        # it explicit.
         for row in confirmed_rows:
-            unit = units[row]
             prepared = texts[owner[row]][0]
             carrier_start, carrier_end = self.narrow(
-                prepared.analysed, unit, text_matrix[text_at[row]]
+                prepared.analysed, units[row], text_matrix[text_at[row]]
             )
             for candidate in (c for c in mentions_of[row] if c.kept):
+                if explicit_of[row] >= 0.5:
+                    candidate.severity = Severity.EXPLICIT
+                    candidate.rescore(
+                        "model",
+                        f"explicit: the severity model gives p={explicit_of[row]:.2f}",
+                        candidate.score,
+                    )
                 start = min(candidate.start, carrier_start)
                 end = max(candidate.end, carrier_end)
                 if (start, end) != (candidate.start, candidate.end):

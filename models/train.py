@@ -79,12 +79,7 @@ def record_units(rules: Analyzer, record: CorpusRecord) -> RecordUnits:
         labels.append(1 if hits else 0)
         grounds.append(hits[0].ground if hits else None)
         explicit.append(1 if any(g.severity == "explicit" for g in hits) else 0)
-        live.append(
-            any(
-                c.kept and not c.weak and c.severity is not Severity.ADVISORY
-                for c in unit.candidates
-            )
-        )
+        live.append(any(c.live for c in unit.candidates))
     gold = [g for g in located.gold if g.severity != "advisory"]
     return RecordUnits(record, units, labels, grounds, explicit, live, gold, prepared.analysed)
 
@@ -149,11 +144,10 @@ def tune_thresholds(
         for k, unit in enumerate(item.units):
             if item.live[k]:
                 for c in unit.candidates:
-                    if c.kept and not c.weak and c.severity is not Severity.ADVISORY:
-                        if c.severity is Severity.EXPLICIT:
-                            live_explicit = max(live_explicit, v[k])
-                        else:
-                            live_other = max(live_other, v[k])
+                    if c.live and c.severity is Severity.EXPLICIT:
+                        live_explicit = max(live_explicit, v[k])
+                    elif c.live:
+                        live_other = max(live_other, v[k])
             else:
                 add_q = max(add_q, float(q[k]))
                 if item.record.verdict == "ok":

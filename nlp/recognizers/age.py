@@ -15,7 +15,7 @@ from spacy.tokens import Doc
 from nlp.lexicon import ContextPolicy
 from nlp.pipeline import doc_text
 from nlp.recognizers.base import BASE_SCORE, Candidate
-from nlp.schema import Ground, Kind, Severity, TraceStep
+from nlp.schema import Ground, Kind, Severity
 
 N = r"(?P<n>\d{1,2})"
 M = r"(?P<m>\d{1,2})"
@@ -355,7 +355,7 @@ class AgeLimitRecognizer:
         what: str,
     ) -> Candidate:
         score = BASE_SCORE[severity]
-        return Candidate(
+        return Candidate.matched(
             start=start,
             end=end,
             ground=Ground.AGE,
@@ -364,9 +364,5 @@ class AgeLimitRecognizer:
             lang=self.lang,
             score=score,
             policy=policy,
-            steps=[
-                TraceStep(
-                    step="match", detail=f"age-limit rule {rule.name!r}: {what}", score_after=score
-                )
-            ],
+            detail=f"age-limit rule {rule.name!r}: {what}",
         )

@@ -34,6 +34,39 @@ class Candidate:
     source: str = "rule"
     weak: bool = False
 
+    @classmethod
+    def matched(
+        cls,
+        start: int,
+        end: int,
+        ground: Ground,
+        severity: Severity,
+        rule_id: str,
+        lang: str,
+        score: float,
+        policy: ContextPolicy,
+        detail: str,
+        weak: bool = False,
+    ) -> Candidate:
+        """A new candidate whose trace opens with the match that proposed it."""
+        return cls(
+            start=start,
+            end=end,
+            ground=ground,
+            severity=severity,
+            rule_id=rule_id,
+            lang=lang,
+            score=score,
+            policy=policy,
+            weak=weak,
+            steps=[TraceStep(step="match", detail=detail, score_after=score)],
+        )
+
+    @property
+    def live(self) -> bool:
+        """A kept rule candidate that can be a finding: not a mention, not advisory."""
+        return self.kept and not self.weak and self.severity is not Severity.ADVISORY
+
     def drop(self, step: str, detail: str) -> None:
         """Mark the candidate dropped, with the step that decided it and why in its trace."""
         self.steps.append(

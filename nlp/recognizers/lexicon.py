@@ -12,7 +12,7 @@ from nlp.errors import LexiconError
 from nlp.lexicon import LexiconEntry, NearPattern
 from nlp.recognizers.anchored import AnchoredMatcher
 from nlp.recognizers.base import BASE_SCORE, Candidate
-from nlp.schema import Ground, Kind, TraceStep
+from nlp.schema import Ground, Kind
 
 
 class LexiconRecognizer:
@@ -88,7 +88,7 @@ class LexiconRecognizer:
             span = trimmed
             score = entry.score if entry.score is not None else BASE_SCORE[entry.severity]
             candidates.append(
-                Candidate(
+                Candidate.matched(
                     start=span.start_char,
                     end=span.end_char,
                     ground=ground,
@@ -97,13 +97,7 @@ class LexiconRecognizer:
                     lang=self.lang,
                     score=score,
                     policy=entry.context,
-                    steps=[
-                        TraceStep(
-                            step="match",
-                            detail=f"{how} of lexicon entry {rule_id} matched {span.text!r}",
-                            score_after=score,
-                        )
-                    ],
+                    detail=f"{how} of lexicon entry {rule_id} matched {span.text!r}",
                 )
             )
         return candidates

@@ -17,7 +17,7 @@ from spacy.util import filter_spans
 
 from nlp.lexicon import JUSTIFICATIONS, ContextPolicy, MentionTerms
 from nlp.recognizers.base import Candidate
-from nlp.schema import Ground, Kind, Severity, TraceStep
+from nlp.schema import Ground, Kind, Severity
 
 MENTION_SCORE = 0.5
 # A mention in a description ("we work with clients with autism"), an inclusive statement,
@@ -53,7 +53,7 @@ class MentionRecognizer:
         for span in filter_spans(self._matcher(doc, as_spans=True)):
             ground = self._grounds[span.label]
             candidates.append(
-                Candidate(
+                Candidate.matched(
                     start=span.start_char,
                     end=span.end_char,
                     ground=ground,
@@ -62,15 +62,9 @@ class MentionRecognizer:
                     lang=self.lang,
                     score=MENTION_SCORE,
                     policy=MENTION_POLICY,
+                    detail=f"mention of {ground.value}: {span.text!r}; "
+                    "a finding only if the model confirms it",
                     weak=True,
-                    steps=[
-                        TraceStep(
-                            step="match",
-                            detail=f"mention of {ground.value}: {span.text!r}; "
-                            "a finding only if the model confirms it",
-                            score_after=MENTION_SCORE,
-                        )
-                    ],
                 )
             )
         return candidates

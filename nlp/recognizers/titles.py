@@ -16,7 +16,7 @@ from spacy.tokens import Doc
 from nlp.lexicon import ContextPolicy, GenderedTitles
 from nlp.pipeline import doc_text
 from nlp.recognizers.base import BASE_SCORE, Candidate
-from nlp.schema import Ground, Kind, Severity, TraceStep
+from nlp.schema import Ground, Kind, Severity
 
 _SELECTING = re.compile(
     r"\b(zoek\w*|gezocht|nodig|wil(?:len)?|liever|aannemen|looking|seeking|need(?:ed)?|want(?:ed)?|hire|hiring|prefer\w*)\b",
@@ -85,7 +85,7 @@ class GenderedTitleRecognizer:
             severity = Severity.IMPLICIT if title == "feminine" else Severity.ADVISORY
             score = BASE_SCORE[severity]
             candidates.append(
-                Candidate(
+                Candidate.matched(
                     start=token.idx,
                     end=token.idx + len(token.text),
                     ground=Ground.GENDER,
@@ -94,13 +94,7 @@ class GenderedTitleRecognizer:
                     lang=self.lang,
                     score=score,
                     policy=_TITLE_POLICY,
-                    steps=[
-                        TraceStep(
-                            step="match",
-                            detail=f"gendered job title {token.text!r} without (m/v/x)",
-                            score_after=score,
-                        )
-                    ],
+                    detail=f"gendered job title {token.text!r} without (m/v/x)",
                 )
             )
         return candidates
@@ -113,14 +107,11 @@ class PronounRecognizer:
 
     def __init__(self, lang: str, titles: GenderedTitles) -> None:
         self.lang = lang
-        self._male = {p.lower() for p in titles.subject_pronouns}
-        self._inclusive = {p.lower() for p in titles.inclusive_pronouns}
-        self._persons = {p.lower() for p in titles.person_nouns}
-        # The same sets as string hashes: tokens are read as one array of LOWER and LEMMA
+        # Lowercase words as string hashes: tokens are read as one array of LOWER and LEMMA
         # hashes, not as Token objects (three passes over the doc were 0.1 ms a vacancy).
-        self._male_ids = {get_string_id(p) for p in self._male}
-        self._inclusive_ids = {get_string_id(p) for p in self._inclusive}
-        self._person_ids = {get_string_id(p) for p in self._persons}
+        self._male_ids = {get_string_id(p.lower()) for p in titles.subject_pronouns}
+        self._inclusive_ids = {get_string_id(p.lower()) for p in titles.inclusive_pronouns}
+        self._person_ids = {get_string_id(p.lower()) for p in titles.person_nouns}
 
     def analyze(self, doc: Doc, kind: Kind) -> list[Candidate]:
         """One advisory candidate at the first male pronoun of a "hij"-only vacancy."""
@@ -137,7 +128,7 @@ class PronounRecognizer:
         first = doc[index]
         score = BASE_SCORE[Severity.ADVISORY]
         return [
-            Candidate(
+            Candidate.matched(
                 start=first.idx,
                 end=first.idx + len(first.text),
                 ground=Ground.GENDER,
@@ -146,12 +137,6 @@ class PronounRecognizer:
                 lang=self.lang,
                 score=score,
                 policy=ContextPolicy(inclusive=False, negation=False),
-                steps=[
-                    TraceStep(
-                        step="match",
-                        detail="the vacancy refers to the intern only with a male pronoun",
-                        score_after=score,
-                    )
-                ],
+                detail="the vacancy refers to the intern only with a male pronoun",
             )
         ]
