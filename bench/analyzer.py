@@ -149,15 +149,9 @@ def staged_profile(analyzer: Any, texts: list[str]) -> tuple[list[list[object]],
     if scorer is not None:
         scorer.review = clock.wrap("model", scorer.review)
         scorer.probabilities = clock.wrap("model/probabilities", scorer.probabilities)
-        cached = getattr(scorer, "_features", None)
-        if cached is not None:  # models/vectorise.CachedFeatures: same numbers, faster
-            cached.transform = clock.wrap("model/features", cached.transform)
-            cached._char_counts = clock.wrap("model/features/char counts", cached._char_counts)
-        else:
-            union = scorer.artifact.detector.named_steps["features"]
-            union.transform = clock.wrap("model/features", union.transform)
-            for name, transformer in union.transformer_list:
-                transformer.transform = clock.wrap(f"model/features/{name}", transformer.transform)
+        cached = scorer._features  # models/vectorise.CachedFeatures
+        cached.transform = clock.wrap("model/features", cached.transform)
+        cached._char_counts = clock.wrap("model/features/char counts", cached._char_counts)
         if hasattr(scorer, "text_probabilities"):  # the text-only model, on no-rule sentences
             scorer.text_probabilities = clock.wrap("model/paraphraser", scorer.text_probabilities)
         namespace["sentence_units"] = clock.wrap("model/units", original_units)

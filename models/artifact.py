@@ -7,6 +7,7 @@ import json
 import os
 import pickle
 import platform
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -15,8 +16,11 @@ from typing import Any
 from nlp.diskcache import gc_paused
 from nlp.errors import StagecheckError
 
-FORMAT_VERSION = 4  # 4: the pipelines as one protocol-5 pickle inside the joblib file
+# 4: the pipelines as one protocol-5 pickle inside the joblib file;
+# 5: beside them the serving model (models/serving.py), which the analyzer loads alone.
+FORMAT_VERSION = 5
 PIPELINES = ("detector", "grounder", "severity", "paraphraser")
+LIBRARIES = ("scikit-learn", "numpy", "scipy", "joblib", "spacy")
 ARTIFACT_DIR = Path(__file__).resolve().parent / "artifacts"
 DEFAULT_PATH = ARTIFACT_DIR / "stagecheck-model.joblib"
 
@@ -46,32 +50,58 @@ class ModelIncompatibleError(ModelError):
 
 
 def library_versions() -> dict[str, str]:
-    """The versions that decide whether a pickled pipeline can be trusted."""
-    # Imported here: `serve`'s start-up check reads the header without these (1 s).
-    import joblib
-    import numpy
-    import scipy
-    import sklearn
-    import spacy
+    """The versions that decide whether a pickled pipeline can be trusted.
 
-    return {
-        "python": platform.python_version(),
-        "scikit-learn": sklearn.__version__,
-        "numpy": numpy.__version__,
-        "scipy": scipy.__version__,
-        "joblib": joblib.__version__,
-        "spacy": spacy.__version__,
-    }
+    Read from the installed packages' metadata: importing scikit-learn to ask it would cost
+    a second of every cold start.
+    """
+    return {"python": platform.python_version(), **{name: version(name) for name in LIBRARIES}}
+
+
+class LazyPipelines(Mapping[str, Any]):
+    """The fitted scikit-learn pipelines, unpickled (and scikit-learn imported) on first use.
+
+    Analysis never needs them (it reads the serving model); `evaluate --features` does.
+    """
+
+    def __init__(self, blob: bytes, path: Path) -> None:
+        self._blob: bytes | None = blob
+        self._path = path
+        self._pipelines: dict[str, Any] | None = None
+
+    def _load(self) -> dict[str, Any]:
+        if self._pipelines is None:
+            assert self._blob is not None
+            try:
+                with gc_paused():
+                    self._pipelines = pickle.loads(self._blob)
+            except Exception as exc:
+                raise ModelCorruptError(
+                    f"E102 model file {self._path} holds unreadable pipelines: {exc}"
+                ) from exc
+            self._blob = None
+        return self._pipelines
+
+    def __getitem__(self, name: str) -> Any:
+        return self._load()[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(PIPELINES)
+
+    def __len__(self) -> int:
+        return len(PIPELINES)
 
 
 @dataclass
 class ModelArtifact:
-    """The fitted pipelines with everything needed to trust and describe them."""
+    """The fitted pipelines, their serving form, and what is needed to trust and describe them.
 
-    detector: Any
-    grounder: Any
-    severity: Any
-    paraphraser: Any
+    `pipelines` maps PIPELINES to the fitted scikit-learn pipelines; `serving` holds their
+    numbers as plain arrays (models/serving.ServingModel), which is what analysis reads.
+    """
+
+    pipelines: Mapping[str, Any]
+    serving: Any
     thresholds: dict[str, float]
     data_sha256: str
     lexicon_digest: str
@@ -81,6 +111,22 @@ class ModelArtifact:
     format_version: int = FORMAT_VERSION
     trained_records: int = 0
     trained_sentences: int = 0
+
+    @property
+    def detector(self) -> Any:
+        return self.pipelines["detector"]
+
+    @property
+    def grounder(self) -> Any:
+        return self.pipelines["grounder"]
+
+    @property
+    def severity(self) -> Any:
+        return self.pipelines["severity"]
+
+    @property
+    def paraphraser(self) -> Any:
+        return self.pipelines["paraphraser"]
 
     @property
     def version(self) -> str:
@@ -106,10 +152,13 @@ def save_artifact(artifact: ModelArtifact, path: Path = DEFAULT_PATH) -> Path:
     # object is unpickled. The pipelines travel as one pickle: joblib.load unpickles with
     # Python's pure-Python Unpickler (2 million reads, 0.8 s for this model), pickle.loads
     # with the C one (0.1 s). joblib still writes, compresses and checks the container.
-    data = {k: v for k, v in artifact.__dict__.items() if k not in PIPELINES}
+    # The serving model is a pickle of its own, which analysis unpickles without the
+    # pipelines (and without importing scikit-learn).
+    data = {k: v for k, v in artifact.__dict__.items() if k not in ("pipelines", "serving")}
     data["pipelines"] = pickle.dumps(
-        {name: getattr(artifact, name) for name in PIPELINES}, protocol=5
+        {name: artifact.pipelines[name] for name in PIPELINES}, protocol=5
     )
+    data["serving"] = pickle.dumps(artifact.serving, protocol=5)
     joblib.dump({"stagecheck_model": data}, part, compress=3)
     header = {
         "sha256": _file_sha256(part),
@@ -182,12 +231,12 @@ def load_artifact(path: Path = DEFAULT_PATH, lexicon_digest: str | None = None) 
             f"E103 model {path} has format {data.get('format_version')}, this release reads "
             f"format {FORMAT_VERSION}; rebuild it with `stagecheck train`"
         )
-    current = library_versions()
+    installed = version("scikit-learn")
     trained = data.get("libraries", {})
-    if trained.get("scikit-learn") != current["scikit-learn"]:
+    if trained.get("scikit-learn") != installed:
         raise ModelIncompatibleError(
             f"E104 model {path} was trained with scikit-learn {trained.get('scikit-learn')}, "
-            f"this environment has {current['scikit-learn']}; rebuild it with `stagecheck train`"
+            f"this environment has {installed}; rebuild it with `stagecheck train`"
         )
     if lexicon_digest is not None and data.get("lexicon_digest") != lexicon_digest:
         raise ModelIncompatibleError(
@@ -197,12 +246,13 @@ def load_artifact(path: Path = DEFAULT_PATH, lexicon_digest: str | None = None) 
         )
     try:
         with gc_paused():
-            pipelines = pickle.loads(data.pop("pipelines"))
+            serving = pickle.loads(data.pop("serving"))
+        pipelines = LazyPipelines(data.pop("pipelines"), path)
     except Exception as exc:
         raise ModelCorruptError(
-            f"E102 model file {path} holds unreadable pipelines: {exc}"
+            f"E102 model file {path} holds an unreadable serving model: {exc}"
         ) from exc
     try:
-        return ModelArtifact(**data, **pipelines)
+        return ModelArtifact(pipelines=pipelines, serving=serving, **data)
     except TypeError as exc:
         raise ModelCorruptError(f"E102 model file {path} lacks fields: {exc}") from exc

@@ -9,6 +9,8 @@ from nlp.analyzer import PreparedText
 from nlp.recognizers.base import Candidate
 
 _DIGITS = re.compile(r"\d")
+# The word vectorizer's token pattern (models/pipeline.py), shared with the quote narrowing.
+WORD_TOKENS = r"(?u)\b\w[\w'-]*\b"
 
 
 @dataclass

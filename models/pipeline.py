@@ -8,9 +8,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.preprocessing import FunctionTransformer
 
-from models.features import select_rules, select_text, split_tokens
-
-WORD_TOKENS = r"(?u)\b\w[\w'-]*\b"
+from models.features import WORD_TOKENS, select_rules, select_text, split_tokens
 
 
 def build_text_features() -> FeatureUnion:

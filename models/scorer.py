@@ -9,13 +9,11 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from scipy.special import expit
-from sklearn.linear_model import LogisticRegression
 
 from models.artifact import ModelArtifact
-from models.features import SentenceUnit, normalise, sentence_units
-from models.pipeline import WORD_TOKENS
-from models.vectorise import CachedFeatures, UnsupportedFeaturesError
+from models.features import WORD_TOKENS, SentenceUnit, normalise, sentence_units
+from models.serving import LinearHead
+from models.vectorise import CachedFeatures
 from nlp.analyzer import ModelReview, PreparedText
 from nlp.lexicon import ContextPolicy
 from nlp.recognizers.base import Candidate
@@ -26,22 +24,6 @@ logger = logging.getLogger(__name__)
 # The word vectorizer's own token pattern, so that word n-grams map back onto these words.
 _TOKEN = re.compile(WORD_TOKENS)
 _MAX_QUOTE_TOKENS = 8
-
-
-def _binary_weights(clf: Any) -> tuple[np.ndarray, np.ndarray] | None:
-    """A fitted binary LogisticRegression's coef_.T and intercept_; None for other models."""
-    if not isinstance(clf, LogisticRegression) or len(clf.classes_) != 2:
-        return None
-    if clf.coef_.ndim != 2 or clf.coef_.shape[0] != 1:
-        return None
-    return clf.coef_.T, clf.intercept_
-
-
-def _positive_proba(matrix: Any, coef_t: np.ndarray, intercept: np.ndarray) -> np.ndarray:
-    """predict_proba(matrix)[:, 1], computed as scikit-learn does for binary OvR models:
-    the same sparse-dense product, the intercept added, then expit in place."""
-    scores = np.reshape(matrix @ coef_t + intercept, (-1,))
-    return expit(scores, out=scores)
 
 
 class ModelScorer:
@@ -63,65 +45,33 @@ class ModelScorer:
         self.add_above = float(artifact.thresholds["add_above"])
         self.explicit_above = float(artifact.thresholds.get("explicit_above", 1.01))
         self.mention_above = float(artifact.thresholds.get("mention_above", 1.01))
+        # The pipelines' numbers from plain arrays (models/serving.py): no scikit-learn.
+        serving = artifact.serving
+        self.serving = serving
+        self._features = CachedFeatures(serving)
         # Quotes of model findings are narrowed with what each word adds to the text-only
         # model's score: its word 1-2 grams and the character n-grams inside it.
-        features = artifact.paraphraser.named_steps["features"]
-        words = features.transformer_list[0][1].named_steps["tfidf"]
-        chars = features.transformer_list[1][1].named_steps["tfidf"]
-        self._word_grams = _by_column(words.vocabulary_)
-        self._char_grams = _by_column(chars.vocabulary_)
-        self._paraphraser_coef = artifact.paraphraser.named_steps["clf"].coef_[0]
-        # The detector's features with a word cache; the text-only model reuses their text
-        # columns when it was fitted on the same rows (as `stagecheck train` does), instead
-        # of vectorising every sentence a second time. Both give the same numbers.
-        union = artifact.detector.named_steps["features"]
-        self._features: CachedFeatures | None = None
-        self._shared_text_columns = False
-        try:
-            self._features = CachedFeatures(union)
-        except UnsupportedFeaturesError as exc:
-            logger.info("model features computed by scikit-learn: %s", exc)
-        if self._features is not None:
-            self._shared_text_columns = self._features.same_text_features(features)
-        self._paraphraser_clf = artifact.paraphraser.named_steps["clf"]
-        # Both binary models' P(class 1) as one sparse product each, without scikit-learn's
-        # per-call input validation; the text-only model's weights padded with zeros for
-        # the rule columns read the detector's matrix as it is (a zero adds nothing to the
-        # row's sum, which keeps its order), instead of copying its text columns out.
-        self._detector_weights = _binary_weights(artifact.detector.named_steps["clf"])
-        self._text_weights = None
-        paraphraser = _binary_weights(self._paraphraser_clf)
-        if paraphraser is not None and self._shared_text_columns and self._features is not None:
-            coef, intercept = paraphraser
-            if coef.shape[0] == self._features.text_columns:
-                padded = np.zeros((self._features.columns, 1), dtype=coef.dtype)
-                padded[: coef.shape[0]] = coef
-                self._text_weights = (padded, intercept)
+        self._word_grams = _by_column(serving.words.vocabulary)
+        self._char_grams = _by_column(serving.chars.vocabulary)
+        self._paraphraser_coef = serving.paraphraser.coef_t[:, 0]
+        # The text-only model reads the first columns of the detector's matrix. Its weights
+        # padded with zeros for the rule columns read that matrix as it is (a zero adds
+        # nothing to the row's sum, which keeps its order), instead of copying the text
+        # columns out.
+        padded = np.zeros((serving.columns, 1), dtype=serving.paraphraser.coef_t.dtype)
+        padded[: serving.text_columns] = serving.paraphraser.coef_t
+        self._text_head = LinearHead(
+            padded, serving.paraphraser.intercept, serving.paraphraser.classes
+        )
 
     def probabilities(self, units: list[SentenceUnit]) -> tuple[np.ndarray, Any]:
         """P(discriminatory) per sentence and the shared feature matrix."""
-        rows = [{"text": u.text, "rules": u.rules} for u in units]
-        if self._features is not None:
-            features = self._features.transform(rows)
-        else:
-            features = self.artifact.detector.named_steps["features"].transform(rows)
-        if self._detector_weights is not None:
-            proba = _positive_proba(features, *self._detector_weights)
-        else:
-            proba = self.artifact.detector.named_steps["clf"].predict_proba(features)[:, 1]
-        return proba, features
+        features = self._features.transform([{"text": u.text, "rules": u.rules} for u in units])
+        return self.serving.detector.positive_proba(features), features
 
-    def text_matrix(self, units: list[SentenceUnit], features: Any, rows: list[int]) -> Any:
-        """The text-only features of the sentences `rows` of `units`.
-
-        Sliced from the detector's matrix when both were fitted on the same rows (the same
-        numbers, computed once); otherwise vectorised by the paraphraser's own features.
-        """
-        if self._shared_text_columns and self._features is not None:
-            return features[rows][:, : self._features.text_columns]
-        return self.artifact.paraphraser.named_steps["features"].transform(
-            [{"text": units[i].text, "rules": units[i].rules} for i in rows]
-        )
+    def text_matrix(self, features: Any, rows: list[int]) -> Any:
+        """The text-only features of the sentences `rows`: the first columns of `features`."""
+        return features[rows][:, : self._features.text_columns]
 
     def review(self, prepared: PreparedText, candidates: list[Candidate]) -> ModelReview:
         """Veto weak rule candidates, confirm the rest, add model-only findings."""
@@ -154,11 +104,7 @@ class ModelScorer:
             mentions_of.append(mentions)
         # The text-only score of every sentence: it vetoes or confirms the rules, confirms
         # mentions and proposes additions.
-        if self._text_weights is not None:
-            text_proba = _positive_proba(features, *self._text_weights)
-        else:
-            everything = self.text_matrix(units, features, list(range(len(units))))
-            text_proba = self._paraphraser_clf.predict_proba(everything)[:, 1]
+        text_proba = self._text_head.positive_proba(features)
         added_rows: list[int] = []
         confirmed_rows: list[int] = []
         for index in range(len(units)):
@@ -176,8 +122,8 @@ class ModelScorer:
         text_matrix: Any = None
         explicit_of: dict[int, float] = {}
         if rows:
-            text_matrix = self.text_matrix(units, features, rows).tocsr()
-            explicit = self.artifact.severity.named_steps["clf"].predict_proba(text_matrix)[:, 1]
+            text_matrix = self.text_matrix(features, rows).tocsr()
+            explicit = self.serving.severity.positive_proba(text_matrix)
             explicit_of = dict(zip(rows, (float(e) for e in explicit), strict=True))
         # A confirmed mention names the characteristic ("lesbische", "young children"); the
         # words that exclude for it are often elsewhere in the sentence ("... gaat problemen
@@ -211,7 +157,7 @@ class ModelScorer:
         added: list[list[Candidate]] = [[] for _ in texts]
         if added_rows:
             sub = text_matrix[[text_at[row] for row in added_rows]]
-            grounds = self.artifact.grounder.named_steps["clf"].predict(sub)
+            grounds = self.serving.grounder.predict(sub)
             for k, (row, ground) in enumerate(zip(added_rows, grounds, strict=True)):
                 unit = units[row]
                 prepared = texts[owner[row]][0]
@@ -315,8 +261,8 @@ class ModelScorer:
         if not tokens:
             return unit.start, unit.end
         if row is None:
-            row = self.artifact.paraphraser.named_steps["features"].transform(
-                [{"text": unit.text, "rules": unit.rules}]
+            row = self.text_matrix(
+                self._features.transform([{"text": unit.text, "rules": unit.rules}]), [0]
             )
         weights = _token_contributions(
             [word for _, _, word in tokens],

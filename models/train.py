@@ -26,6 +26,8 @@ from models.pipeline import (
     build_multiclass,
     build_text_features,
 )
+from models.serving import from_pipelines
+from models.vectorise import verify
 from nlp.analyzer import Analyzer
 from nlp.lexicon import default_lexicon
 from nlp.schema import Severity
@@ -304,11 +306,22 @@ def train(output: Path = DEFAULT_PATH, write_card: bool = True) -> ModelArtifact
     grounder = Pipeline([("features", text_features), ("clf", grounder_clf)])
     severity = Pipeline([("features", text_features), ("clf", severity_clf)])
 
+    pipelines = {
+        "detector": detector,
+        "grounder": grounder,
+        "severity": severity,
+        "paraphraser": paraphraser,
+    }
+    dev_items = by_split["dev"]
+    if not dev_items:
+        raise ValueError("the dev split is empty; run `stagecheck data split`")
+    dev_rows = _rows(dev_items)
+    # Analysis serves these numbers without scikit-learn; they must be the pipelines' own.
+    serving = from_pipelines(detector, paraphraser, severity, grounder)
+    verify(serving, pipelines, dev_rows)
     artifact = ModelArtifact(
-        detector=detector,
-        grounder=grounder,
-        severity=severity,
-        paraphraser=paraphraser,
+        pipelines=pipelines,
+        serving=serving,
         thresholds={"veto_below": 0.0, "add_above": 1.01, "explicit_above": 1.01},
         data_sha256=data_sha256(),
         lexicon_digest=lexicon.digest,
@@ -316,10 +329,6 @@ def train(output: Path = DEFAULT_PATH, write_card: bool = True) -> ModelArtifact
         trained_records=len(train_items),
         trained_sentences=len(rows),
     )
-    dev_items = by_split["dev"]
-    if not dev_items:
-        raise ValueError("the dev split is empty; run `stagecheck data split`")
-    dev_rows = _rows(dev_items)
     dev_proba = detector_clf.predict_proba(features.transform(dev_rows))[:, 1]
     dev_text = text_features.transform(dev_rows).tocsr()
     dev_text_proba = paraphraser_clf.predict_proba(dev_text)[:, 1]

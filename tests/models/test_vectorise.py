@@ -1,13 +1,18 @@
-"""The cached feature union gives the very numbers of the fitted scikit-learn union."""
+"""The serving model gives the very numbers of the fitted scikit-learn pipelines, and analysis
+runs without importing scikit-learn (issue 7: it cost about a second of every cold start)."""
 
 from __future__ import annotations
+
+import dataclasses
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 
 from models.features import sentence_units
 from models.scorer import ModelScorer
-from models.vectorise import CachedFeatures
+from models.vectorise import CachedFeatures, ServingMismatchError, verify
 from nlp.analyzer import Analyzer
 
 TEXTS = [
@@ -26,14 +31,19 @@ def scorer(analyzer: Analyzer) -> ModelScorer:
     return analyzer.scorer
 
 
-def test_identical_to_the_union(analyzer: Analyzer, scorer: ModelScorer) -> None:
-    union = scorer.artifact.detector.named_steps["features"]
-    cached = CachedFeatures(union, cache_words=5)  # a tiny cache is cleared while in use
-    rows = []
-    for text in TEXTS:
+def _rows(analyzer: Analyzer, texts: list[str]) -> list[list[dict[str, str]]]:
+    batches = []
+    for text in texts:
         prepared = analyzer.prepare(text)
         units = sentence_units(prepared, analyzer.candidates(prepared))
-        rows.append([{"text": u.text, "rules": u.rules} for u in units])
+        batches.append([{"text": u.text, "rules": u.rules} for u in units])
+    return batches
+
+
+def test_identical_to_the_union(analyzer: Analyzer, scorer: ModelScorer) -> None:
+    union = scorer.artifact.detector.named_steps["features"]
+    cached = CachedFeatures(scorer.serving, cache_words=5)  # a tiny cache is cleared in use
+    rows = _rows(analyzer, TEXTS)
     rows.append([row for batch in rows for row in batch])  # all sentences as one batch
     for batch in [*rows, *rows]:  # twice: from the cache the second time
         expected, got = union.transform(batch), cached.transform(batch)
@@ -44,34 +54,59 @@ def test_identical_to_the_union(analyzer: Analyzer, scorer: ModelScorer) -> None
         assert np.array_equal(got.data, expected.data)  # bit for bit, not approximately
 
 
-def test_text_model_reuses_the_detector_columns(scorer: ModelScorer) -> None:
-    features = scorer._features
-    assert features is not None
-    assert features.same_text_features(scorer.artifact.paraphraser.named_steps["features"])
-    rows = [{"text": text, "rules": "KIND=vacancy LANG=nl RULE=none"} for text in TEXTS]
-    matrix = features.transform(rows)
-    shared = scorer._paraphraser_clf.predict_proba(matrix[:, : features.text_columns])[:, 1]
-    assert np.array_equal(shared, scorer.artifact.paraphraser.predict_proba(rows)[:, 1])
-
-
-def test_direct_probabilities_equal_predict_proba(analyzer: Analyzer, scorer: ModelScorer) -> None:
-    """The scorer's sparse products give predict_proba's numbers bit for bit."""
-    from models.scorer import _positive_proba
-
-    features = scorer._features
-    assert features is not None
-    assert scorer._detector_weights is not None and scorer._text_weights is not None
-    rows = []
-    for text in TEXTS * 3:
-        prepared = analyzer.prepare(text)
-        units = sentence_units(prepared, analyzer.candidates(prepared))
-        rows += [{"text": u.text, "rules": u.rules} for u in units]
-    matrix = features.transform(rows)
-    detector = scorer.artifact.detector.named_steps["clf"]
+def test_serving_heads_equal_the_pipelines(analyzer: Analyzer, scorer: ModelScorer) -> None:
+    """Probabilities and grounds from the plain arrays equal predict_proba's, bit for bit."""
+    rows = [row for batch in _rows(analyzer, TEXTS * 3) for row in batch]
+    artifact, serving = scorer.artifact, scorer.serving
+    matrix = scorer._features.transform(rows)
+    text = matrix[:, : serving.text_columns].tocsr()
+    for got, pipeline, features in (
+        (serving.detector.positive_proba(matrix), "detector", matrix),
+        (scorer._text_head.positive_proba(matrix), "paraphraser", text),
+        (serving.severity.positive_proba(text), "severity", text),
+    ):
+        clf = artifact.pipelines[pipeline].named_steps["clf"]
+        assert np.array_equal(got, clf.predict_proba(features)[:, 1]), pipeline
+    # The text-only pipeline from raw rows, as training scores them.
     assert np.array_equal(
-        _positive_proba(matrix, *scorer._detector_weights), detector.predict_proba(matrix)[:, 1]
+        scorer._text_head.positive_proba(matrix), artifact.paraphraser.predict_proba(rows)[:, 1]
     )
-    some = [0, 2, 3, len(rows) - 1]
-    text_columns = matrix[some][:, : features.text_columns]
-    text_only = scorer._paraphraser_clf.predict_proba(text_columns)[:, 1]
-    assert np.array_equal(_positive_proba(matrix[some], *scorer._text_weights), text_only)
+    assert serving.grounder.predict(text) == list(artifact.grounder.predict(rows))
+
+
+def test_training_refuses_a_serving_model_that_differs(
+    analyzer: Analyzer, scorer: ModelScorer
+) -> None:
+    rows = [row for batch in _rows(analyzer, TEXTS) for row in batch]
+    serving = scorer.serving
+    pipelines = dict(scorer.artifact.pipelines)
+    verify(serving, pipelines, rows)  # the real one passes
+    matrix = CachedFeatures(serving).transform(rows)
+    words = len(serving.words.vocabulary)
+    present = next(c for c in matrix.indices if words <= c < serving.text_columns) - words
+    idf = serving.chars.idf.copy()
+    idf[present] *= 1.0 + 1e-12  # one character n-gram of these rows, off by a trillionth
+    wrong_idf = dataclasses.replace(serving, chars=dataclasses.replace(serving.chars, idf=idf))
+    bias = serving.severity.intercept + 1e-9
+    wrong_head = dataclasses.replace(
+        serving, severity=dataclasses.replace(serving.severity, intercept=bias)
+    )
+    for wrong in (wrong_idf, wrong_head):
+        with pytest.raises(ServingMismatchError):
+            verify(wrong, pipelines, rows)
+
+
+def test_analysis_imports_no_scikit_learn() -> None:
+    code = (
+        "import sys\n"
+        "from service.runtime import load_analyzer\n"
+        "a = load_analyzer()\n"
+        "r = a.analyze('Wij zoeken een jonge stagiair, max. 21 jaar.', kind='vacancy')\n"
+        "assert r.verdict.value == 'reject', r.verdict\n"
+        "a.analyze('We want a young hostess for our front desk.', kind='vacancy')\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'sklearn'))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert result.stdout.strip() == "[]"
