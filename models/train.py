@@ -134,6 +134,8 @@ def tune_thresholds(
     records: list[tuple[bool, float, float, float, float]] = []
     golds: list[tuple[float, float, float, float]] = []
     clean_add: list[float] = []  # text-only scores of clean records' sentences, no rule live
+    clean_mention: list[float] = []  # ... of clean records' sentences with a kept mention
+    clean_sentences = 0
     cursor = 0
     for item in items:
         n = len(item.units)
@@ -156,6 +158,10 @@ def tune_thresholds(
                     clean_add.append(float(q[k]))
             if any(c.kept and c.weak for c in unit.candidates):
                 mention_p = max(mention_p, float(q[k]))
+                if item.record.verdict == "ok":
+                    clean_mention.append(float(q[k]))
+        if item.record.verdict == "ok":
+            clean_sentences += n
         records.append((item.record.verdict != "ok", live_explicit, live_other, mention_p, add_q))
         for gold in item.gold:
             need = [-np.inf, -np.inf, -np.inf, -np.inf]  # explicit rule, rule, mention, addition
@@ -214,6 +220,19 @@ def tune_thresholds(
         if len(clean)
         else np.ones(len(ADD_GRID), dtype=bool)
     )
+    # A confirmed mention is the same kind of risk: the model alone turns a sentence that
+    # names a ground into a finding, and a long lawful text (a diversity paragraph, a care
+    # home's residents) names grounds in many sentences. Its threshold keeps the share of
+    # clean dev sentences it flags under the same ADD_SENTENCE_FP. (Tuned without this,
+    # mention went from 0.71 to 0.51 when round 6 was added: dev finding recall stayed at
+    # 0.75, while 6 of the 148 clean whole vacancies of eval/realistic.jsonl were flagged by
+    # confirmed mentions, against 2 before.)
+    mention_scores = np.array(clean_mention)
+    allowed_mentions = [
+        m
+        for m in MENTION_GRID
+        if not clean_sentences or (mention_scores >= m).sum() / clean_sentences <= ADD_SENTENCE_FP
+    ]
     best: tuple[float, float, float, float, float] | None = None
     # Where dev cannot tell two settings apart, flag less: highest mention and add thresholds
     # first, and a tie keeps the first found. (Lowest first once confirmed mentions at 0.37
@@ -221,7 +240,7 @@ def tune_thresholds(
     for veto_explicit, veto in itertools.product(VETO_GRID, VETO_GRID):
         rules_flag = (best_explicit >= veto_explicit) | (best_live >= veto)
         gold_rules = (gold_explicit >= veto_explicit) | (gold_rule >= veto)
-        for mention in reversed(MENTION_GRID):
+        for mention in reversed(allowed_mentions):
             base = rules_flag | (best_mention >= mention)
             flagged = base[:, None] | by_add
             tp = (flagged & flagged_gold[:, None]).sum(axis=0)
