@@ -5,22 +5,30 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine, inspect, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from service.errors import DatabaseAheadError, DatabaseBehindError, DatabaseUnreachableError
 from service.store.db import make_engine
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+# The newest revision, named here so that the start-up check reads one row instead of
+# importing Alembic and parsing every migration (about 0.3 s of each cold start, issue 7).
+# tests/service/test_records_store.py checks that it is Alembic's head.
+HEAD_REVISION = "0004_batch_jobs"
+VERSION_TABLE = "alembic_version"  # Alembic's default
 
 
 def alembic_config(database_url: str) -> Config:
     """An Alembic configuration for `database_url`, without an alembic.ini."""
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     # ConfigParser treats % as interpolation; a password may hold one.
@@ -31,15 +39,37 @@ def alembic_config(database_url: str) -> Config:
 @lru_cache(maxsize=1)
 def _scripts() -> ScriptDirectory:
     # Parsed once per process: the migrations do not change while it runs.
+    from alembic.script import ScriptDirectory
+
     return ScriptDirectory.from_config(alembic_config("sqlite://"))
 
 
 def head_revision() -> str:
     """The newest schema revision this release knows."""
-    head = _scripts().get_current_head()
-    if head is None:  # pragma: no cover - the package always ships its revisions
-        raise RuntimeError(f"no migrations found in {MIGRATIONS_DIR}")
-    return head
+    return HEAD_REVISION
+
+
+def alembic_head() -> str | None:
+    """The newest revision as Alembic finds it in the migration scripts."""
+    return _scripts().get_current_head()
+
+
+def _current_revision(connection: Connection) -> str | None:
+    """The database's revision: the one row of Alembic's version table, None without it.
+
+    What MigrationContext.get_current_revision reads, without importing Alembic; a table
+    with several rows (branches, which this project never makes) is left to Alembic.
+    """
+    if not inspect(connection).has_table(VERSION_TABLE):
+        return None
+    rows: list[str] = list(
+        connection.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).scalars()
+    )
+    if len(rows) <= 1:
+        return rows[0] if rows else None
+    from alembic.runtime.migration import MigrationContext
+
+    return MigrationContext.configure(connection).get_current_revision()
 
 
 @dataclass(frozen=True)
@@ -59,7 +89,7 @@ def schema_status(engine: Engine) -> SchemaStatus:
     """The database's revision and the newest one; raise DatabaseUnreachableError if closed."""
     try:
         with engine.connect() as connection:
-            current = MigrationContext.configure(connection).get_current_revision()
+            current = _current_revision(connection)
     except SQLAlchemyError as exc:
         raise DatabaseUnreachableError(
             f"cannot read the schema revision of {engine.url.render_as_string(hide_password=True)}: "
@@ -88,6 +118,8 @@ def require_current_schema(engine: Engine) -> None:
 
 def upgrade(database_url: str) -> SchemaStatus:
     """Apply every migration up to the newest; returns the status after."""
+    from alembic import command
+
     engine = make_engine(database_url)
     try:
         with engine.begin() as connection:

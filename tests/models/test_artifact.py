@@ -130,3 +130,16 @@ def test_header_check_vouches_without_loading_and_defers_otherwise(
     bare.write_bytes(b"\x80\x04 half a pickle")  # no header at all
     with pytest.raises(ModelCorruptError, match=r"bare\.joblib"):
         check_artifact(bare, digest)
+
+
+def test_pipelines_are_read_on_demand_and_only_from_the_same_model(
+    tmp_path: Path,
+    artifact,  # type: ignore[no-untyped-def]
+) -> None:
+    path = save_artifact(artifact, tmp_path / "m.joblib")
+    loaded = load_artifact(path)
+    assert loaded.detector.named_steps["clf"].classes_.tolist() == [0, 1]
+    reloaded = load_artifact(path)
+    save_artifact(replace(artifact, data_sha256="0" * 64), path)  # retrained meanwhile
+    with pytest.raises(ModelIncompatibleError, match=r"E106 .* replaced since"):
+        reloaded.grounder  # noqa: B018
