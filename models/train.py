@@ -112,7 +112,7 @@ def tune_thresholds(
     proba: np.ndarray,
     text_proba: np.ndarray,
     additions: list[ModelAddition | None],
-    carriers: list[tuple[int, int]] | None = None,
+    carriers: list[tuple[int, int] | None] | None = None,
 ) -> dict[str, float]:
     """Pick the veto, mention and add thresholds that maximise dev quality with few false alarms.
 
@@ -170,9 +170,10 @@ def tune_thresholds(
                     continue
                 for c in unit.candidates:
                     start, end = c.start, c.end
-                    if c.weak and carriers is not None:  # a confirmed mention's widened quote
-                        start = min(start, carriers[cursor + k][0])
-                        end = max(end, carriers[cursor + k][1])
+                    carrier = carriers[cursor + k] if carriers is not None else None
+                    if c.weak and carrier is not None:  # a confirmed mention's widened quote
+                        start = min(start, carrier[0])
+                        end = max(end, carrier[1])
                     if (
                         c.kept
                         and c.severity is not Severity.ADVISORY
@@ -354,12 +355,17 @@ def train(output: Path = DEFAULT_PATH, write_card: bool = True) -> ModelArtifact
     dev_grounds = grounder_clf.predict(dev_text)
     narrowing = ModelScorer(artifact)
     additions: list[ModelAddition | None] = []
-    carriers: list[tuple[int, int]] = []  # per sentence: the phrase carrying its score
+    # Per sentence: the phrase a confirmed mention's quote is widened to (the mentions' own
+    # words aside, as the scorer does), None where there is none.
+    carriers: list[tuple[int, int] | None] = []
     row = 0
     for item in dev_items:
         for unit, live in zip(item.units, item.live, strict=True):
             start, end = narrowing.narrow(item.analysed, unit, dev_text[row])
-            carriers.append((start, end))
+            mentions = [(c.start, c.end) for c in unit.candidates if c.kept and c.weak]
+            carriers.append(
+                narrowing.carrier(unit, dev_text[row], mentions) if mentions else None
+            )
             additions.append(None if live else ModelAddition(str(dev_grounds[row]), start, end))
             row += 1
     artifact.thresholds = tune_thresholds(dev_items, dev_proba, dev_text_proba, additions, carriers)
