@@ -363,9 +363,7 @@ def train(output: Path = DEFAULT_PATH, write_card: bool = True) -> ModelArtifact
         for unit, live in zip(item.units, item.live, strict=True):
             start, end = narrowing.narrow(item.analysed, unit, dev_text[row])
             mentions = [(c.start, c.end) for c in unit.candidates if c.kept and c.weak]
-            carriers.append(
-                narrowing.carrier(unit, dev_text[row], mentions) if mentions else None
-            )
+            carriers.append(narrowing.carrier(unit, dev_text[row], mentions) if mentions else None)
             additions.append(None if live else ModelAddition(str(dev_grounds[row]), start, end))
             row += 1
     artifact.thresholds = tune_thresholds(dev_items, dev_proba, dev_text_proba, additions, carriers)

@@ -25,6 +25,7 @@ from models.serving import WHITE_SPACES, ServingModel, TextBlock, char_wb_ngrams
 logger = logging.getLogger(__name__)
 
 DEFAULT_CACHE_WORDS = 200_000
+PRODUCT_MIN_WORDS = 1_500  # about six vacancies: below, summing word by word is faster
 
 
 class ServingMismatchError(RuntimeError):
@@ -65,28 +66,59 @@ class CachedFeatures:
     def _char_counts(self, texts: list[str]) -> Any:
         """The character n-gram count matrix, equal to CountVectorizer.transform's.
 
-        Each word's (vocabulary index, count) arrays come from the cache; the arrays of all
-        words of all texts are summed per row in one sparse conversion.
+        Each distinct word's n-gram counts come from the cache. For a batch of many texts
+        the matrix is a sparse product: (how often each text holds each distinct word) times
+        (each word's n-gram counts); the counts are small whole numbers, exact in floating
+        point, so it equals summing word by word. For one or a few texts building the two
+        matrices costs more than it saves (0.47 against 0.63 ms a vacancy alone, 0.43
+        against 0.34 in batches of 32), and the words' counts are summed directly.
         """
-        columns: list[np.ndarray] = []
-        counts: list[np.ndarray] = []
-        lengths = np.zeros(len(texts), dtype=np.int64)
+        columns: dict[str, int] = {}
+        row_of: list[int] = []
+        column_of: list[int] = []
         for row, text in enumerate(texts):
             for word in WHITE_SPACES.sub(" ", text).split():
-                indexes, values = self._word_counts(word)
-                columns.append(indexes)
-                counts.append(values)
-                lengths[row] += len(indexes)
+                column = columns.get(word)
+                if column is None:
+                    column = columns[word] = len(columns)
+                row_of.append(row)
+                column_of.append(column)
         shape = (len(texts), len(self._char_vocabulary))
-        if columns:
-            data = np.concatenate(counts)
-            cols = np.concatenate(columns)
+        if not columns:
+            return sparse.csr_matrix(shape, dtype=np.float64)
+        entries = [self._word_counts(word) for word in columns]
+        if len(row_of) >= PRODUCT_MIN_WORDS:
+            lengths = np.fromiter((len(e[0]) for e in entries), dtype=np.int64, count=len(entries))
+            indptr = np.zeros(len(entries) + 1, dtype=np.int64)
+            np.cumsum(lengths, out=indptr[1:])
+            grams = sparse.csr_matrix(
+                (
+                    np.concatenate([e[1] for e in entries]).astype(np.float64),
+                    np.concatenate([e[0] for e in entries]),
+                    indptr,
+                ),
+                shape=(len(columns), shape[1]),
+            )
+            words = sparse.csr_matrix(
+                (np.ones(len(row_of)), (row_of, column_of)), shape=(len(texts), len(columns))
+            )
+            matrix = sparse.csr_matrix(words @ grams)
+            matrix.sort_indices()  # as CountVectorizer leaves them
         else:
-            data, cols = np.zeros(0, dtype=np.intc), np.zeros(0, dtype=np.int32)
-        rows = np.repeat(np.arange(len(texts), dtype=np.int32), lengths)
-        coo = sparse.coo_matrix((data, (rows, cols)), shape=shape)
-        matrix = sparse.csr_matrix(coo.tocsr(), dtype=np.float64)
-        matrix.sum_duplicates()  # also sorts the indices, as CountVectorizer does
+            used = [entries[column] for column in column_of]
+            rows = np.repeat(
+                np.asarray(row_of, dtype=np.int32),
+                np.fromiter((len(e[0]) for e in used), dtype=np.int64, count=len(used)),
+            )
+            coo = sparse.coo_matrix(
+                (
+                    np.concatenate([e[1] for e in used]),
+                    (rows, np.concatenate([e[0] for e in used])),
+                ),
+                shape=shape,
+            )
+            matrix = sparse.csr_matrix(coo.tocsr(), dtype=np.float64)
+            matrix.sum_duplicates()  # also sorts the indices, as CountVectorizer does
         matrix.indices = matrix.indices.astype(np.int32, copy=False)
         matrix.indptr = matrix.indptr.astype(np.int32, copy=False)
         return matrix

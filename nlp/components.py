@@ -150,12 +150,20 @@ def split_at_line_breaks(doc: Doc) -> Doc:
     The sentencizer splits on punctuation only, so a heading without a full stop ran into
     the paragraph below it, and the context rules and the model saw one long "sentence".
     """
-    # Whitespace tokens found through one array; reading every token was most of the time.
-    flags, orths = doc.to_array([IS_SPACE, ORTH]).T.tolist()
+    # Whitespace tokens found through one array, and the starts set through one array:
+    # reading every token, then setting each start on its Token, was most of the time.
+    if len(doc) < 2:
+        return doc
+    array = doc.to_array([IS_SPACE, ORTH, SENT_START])
     strings = doc.vocab.strings
-    for i in range(len(flags) - 1):
-        if flags[i] and "\n" in strings[orths[i]]:
-            doc[i + 1].is_sent_start = True
+    starts = array[:, 2].copy()
+    changed = False
+    for i in numpy.flatnonzero(array[:-1, 0]).tolist():
+        if "\n" in strings[int(array[i, 1])]:
+            starts[i + 1] = 1
+            changed = True
+    if changed:
+        doc.from_array([SENT_START], starts.reshape(-1, 1))  # type: ignore[arg-type]
     return doc
 
 

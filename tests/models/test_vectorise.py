@@ -12,7 +12,7 @@ import pytest
 
 from models.features import sentence_units
 from models.scorer import ModelScorer
-from models.vectorise import CachedFeatures, ServingMismatchError, verify
+from models.vectorise import PRODUCT_MIN_WORDS, CachedFeatures, ServingMismatchError, verify
 from nlp.analyzer import Analyzer
 
 TEXTS = [
@@ -45,6 +45,9 @@ def test_identical_to_the_union(analyzer: Analyzer, scorer: ModelScorer) -> None
     cached = CachedFeatures(scorer.serving, cache_words=5)  # a tiny cache is cleared in use
     rows = _rows(analyzer, TEXTS)
     rows.append([row for batch in rows for row in batch])  # all sentences as one batch
+    # A batch of more than PRODUCT_MIN_WORDS words takes the sparse product instead.
+    rows.append(rows[-1] * 40)
+    assert sum(len(row["text"].split()) for row in rows[-1]) >= PRODUCT_MIN_WORDS
     for batch in [*rows, *rows]:  # twice: from the cache the second time
         expected, got = union.transform(batch), cached.transform(batch)
         assert type(got) is type(expected)
