@@ -7,8 +7,9 @@ dev sentences that it gives the pipelines' numbers bit for bit (`verify`), and s
 the artefact beside the pipelines. The analyzer loads only this; the pipelines stay in the
 artefact for inspection (`stagecheck evaluate --features`) and are unpickled on demand.
 
-`word_ngrams` and `char_wb_ngrams` follow scikit-learn's `_VectorizerMixin` (BSD-3-Clause)
-step for step, so that the n-grams, and with them the counts, are the same.
+`char_wb_ngrams` follows scikit-learn's `_VectorizerMixin._char_wb_ngrams` (BSD-3-Clause) step
+for step, and models/vectorise.py makes word n-grams as its `_word_ngrams` does, so that the
+n-grams, and with them the counts, are the same.
 """
 
 from __future__ import annotations
@@ -92,26 +93,6 @@ class ServingModel:
     @property
     def columns(self) -> int:
         return self.text_columns + len(self.rules)
-
-
-def word_ngrams(tokens: list[str], ngram_range: tuple[int, int]) -> list[str]:
-    """Word n-grams in scikit-learn's order: the tokens, then the pairs, and so on."""
-    min_n, max_n = ngram_range
-    if max_n == 1:
-        return tokens
-    original = tokens
-    if min_n == 1:
-        tokens = list(original)
-        min_n += 1
-    else:
-        tokens = []
-    n_original = len(original)
-    append = tokens.append
-    join = " ".join
-    for n in range(min_n, min(max_n + 1, n_original + 1)):
-        for i in range(n_original - n + 1):
-            append(join(original[i : i + n]))
-    return tokens
 
 
 def char_wb_ngrams(text: str, ngram_range: tuple[int, int]) -> list[str]:

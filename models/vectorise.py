@@ -20,7 +20,7 @@ import numpy as np
 from scipy import sparse
 
 from models.features import normalise
-from models.serving import WHITE_SPACES, ServingModel, TextBlock, char_wb_ngrams, word_ngrams
+from models.serving import WHITE_SPACES, ServingModel, TextBlock, char_wb_ngrams
 
 logger = logging.getLogger(__name__)
 
@@ -51,17 +51,39 @@ class CachedFeatures:
         """The union's feature matrix for sentence rows {"text", "rules"}."""
         # The union's select step normalises; each vectorizer then lowercases again.
         texts = [normalise(row["text"]).lower() for row in rows]
-        tokens, ngram_range = self._word_tokens, self._words.ngram_range
-        words = _tfidf(
-            self._words,
-            _count_matrix(
-                [word_ngrams(tokens(t), ngram_range) for t in texts], self._words.vocabulary
-            ),
-        )
+        words = _tfidf(self._words, self._word_count_matrix(texts))
         chars = _tfidf(self._chars, self._char_counts(texts))
         rules = _count_matrix([row["rules"].split() for row in rows], self.model.rules, np.int64)
         rules.data.fill(1)  # binary
         return sparse.hstack([words, chars, rules]).tocsr()
+
+    def _word_count_matrix(self, texts: list[str]) -> Any:
+        """CountVectorizer.transform for the word n-grams: each n-gram looked up as it is
+        made, in word_ngrams' order, instead of listing them all first."""
+        vocabulary = self._words.vocabulary
+        get = vocabulary.get
+        min_n, max_n = self._words.ngram_range
+        join = " ".join
+        j_indices: list[int] = []
+        values: list[int] = []
+        indptr = [0]
+        for text in texts:
+            tokens = self._word_tokens(text)
+            found: dict[int, int] = {}
+            if min_n == 1:
+                for token in tokens:
+                    index = get(token)
+                    if index is not None:
+                        found[index] = found.get(index, 0) + 1
+            for n in range(max(min_n, 2), min(max_n, len(tokens)) + 1):
+                for i in range(len(tokens) - n + 1):
+                    index = get(join(tokens[i : i + n]))
+                    if index is not None:
+                        found[index] = found.get(index, 0) + 1
+            j_indices.extend(found)
+            values.extend(found.values())
+            indptr.append(len(j_indices))
+        return _csr_counts(values, j_indices, indptr, len(vocabulary), np.float64)
 
     def _char_counts(self, texts: list[str]) -> Any:
         """The character n-gram count matrix, equal to CountVectorizer.transform's.
@@ -160,13 +182,19 @@ def _count_matrix(
         j_indices.extend(found.keys())
         values.extend(found.values())
         indptr.append(len(j_indices))
+    return _csr_counts(values, j_indices, indptr, len(vocabulary), dtype)
+
+
+def _csr_counts(
+    values: list[int], j_indices: list[int], indptr: list[int], columns: int, dtype: Any
+) -> Any:
     matrix = sparse.csr_matrix(
         (
             np.asarray(values, dtype=np.intc),
             np.asarray(j_indices, dtype=np.int32),
             np.asarray(indptr, dtype=np.int32),
         ),
-        shape=(len(analysed), len(vocabulary)),
+        shape=(len(indptr) - 1, columns),
         dtype=dtype,
     )
     matrix.sort_indices()
