@@ -50,6 +50,12 @@ class ModelIncompatibleError(ModelError):
     code = "model-incompatible"
 
 
+def model_path() -> Path:
+    """Where the model artefact lives: STAGECHECK_MODEL_PATH or models/artifacts/."""
+    override = os.environ.get("STAGECHECK_MODEL_PATH")
+    return Path(override) if override else DEFAULT_PATH
+
+
 def library_versions() -> dict[str, str]:
     """The versions that decide whether a pickled pipeline can be trusted.
 

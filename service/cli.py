@@ -7,11 +7,13 @@ import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
-from nlp.analyzer import Analyzer
 from nlp.errors import StagecheckError
 from nlp.schema import VERDICT_LABELS_NL, Analysis
+
+if TYPE_CHECKING:
+    from nlp.analyzer import Analyzer
 
 logger = logging.getLogger("stagecheck")
 
@@ -137,6 +139,7 @@ def cmd_screen(args: argparse.Namespace) -> int:
 
 def cmd_lexicon_check(args: argparse.Namespace) -> int:
     """stagecheck lexicon check: every entry's own examples through the analyzer."""
+    from nlp.analyzer import Analyzer
     from nlp.lexicon_check import check_examples
 
     analyzer = Analyzer()

@@ -63,7 +63,7 @@ def preflight(settings: Settings) -> None:
     one-line message that names the file, rather than as a traceback in every worker.
     """
     from nlp.lexicon import default_lexicon
-    from service.state import check_database
+    from service.store.checks import check_database
     from service.store.db import make_engine
 
     engine = make_engine(settings.resolved_database_url)
@@ -73,8 +73,7 @@ def preflight(settings: Settings) -> None:
         engine.dispose()
     lexicon = default_lexicon()
     if not settings.rules_only:
-        from models.artifact import check_artifact
-        from service.runtime import model_path
+        from models.artifact import check_artifact, model_path
 
         # The header's digest vouches for a file save_artifact wrote; each worker loads it.
         check_artifact(model_path(), lexicon.digest)

@@ -4,22 +4,15 @@ from __future__ import annotations
 
 import gc
 import logging
-import os
 from functools import lru_cache
-from pathlib import Path
 
+from models.artifact import model_path
 from nlp.analyzer import DEFAULT_MAX_CHARS, Analyzer
 from nlp.lexicon import default_lexicon
 
+__all__ = ["load_analyzer", "model_path"]
+
 logger = logging.getLogger(__name__)
-
-
-def model_path() -> Path:
-    """Where the model artefact lives: STAGECHECK_MODEL_PATH or models/artifacts/."""
-    from models.artifact import DEFAULT_PATH
-
-    override = os.environ.get("STAGECHECK_MODEL_PATH")
-    return Path(override) if override else DEFAULT_PATH
 
 
 @lru_cache(maxsize=4)

@@ -22,17 +22,14 @@ from sqlalchemy.orm import Session, sessionmaker
 from nlp.analyzer import Analyzer
 from service.batching import AnalysisBatcher
 from service.config import Settings
-from service.errors import ServiceConfigError
 from service.model_card import build_model_card
 from service.problem import SERVICE_UNAVAILABLE, ProblemError
 from service.ratelimit import RateLimiter
 from service.schemas import ModelCard
+from service.store.checks import check_database
 from service.store.db import make_engine, make_session_factory
-from service.store.keys import count_active_keys
-from service.store.migrate import require_current_schema
 from service.store.models import utcnow
 from service.store.records import purge_records
-from service.store.users import count_active_users
 
 if TYPE_CHECKING:
     from service.security import Caller
@@ -132,24 +129,6 @@ async def purge_periodically(state: ServiceState, first_delay: float = 60.0) -> 
         except Exception as exc:
             logger.error("retention purge failed: %s", type(exc).__name__)
         await anyio.sleep(interval)
-
-
-def check_database(settings: Settings, engine: Engine) -> None:
-    """Refuse a database that is behind, and an authenticated service without keys."""
-    require_current_schema(engine)
-    if not settings.auth_enabled:
-        return
-    with make_session_factory(engine)() as session:
-        active = count_active_keys(session) + count_active_users(session)
-    if active == 0:
-        raise ServiceConfigError(
-            "no API key or web account is configured, so nobody could use the service: "
-            "create an account with `stagecheck users create --org NAME --role officer "
-            "--email ADDRESS`, or a key with "
-            "`stagecheck keys create --org NAME --role officer` (after `stagecheck orgs "
-            "create`) or `stagecheck keys create --name NAME`, or set STAGECHECK_AUTH=disabled "
-            "for local use only"
-        )
 
 
 def build_state(settings: Settings, analyzer: Analyzer | None = None) -> ServiceState:
