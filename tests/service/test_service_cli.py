@@ -284,3 +284,31 @@ def test_serve_stops_on_a_broken_lexicon_naming_the_file(
     assert main(["serve", "--port", "1"]) == 2
     err = capsys.readouterr().err
     assert "age.yml" in err and "Traceback" not in err
+
+
+def test_serve_checks_start_up_without_importing_the_analyzer(
+    data_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """With several workers the supervisor only checks, then hands over: importing spaCy,
+    scikit-learn or the web app there cost a second of every start (issue 7)."""
+    import os
+    import subprocess
+    import sys
+
+    assert main(["db", "upgrade"]) == 0
+    code = (
+        "import sys\n"
+        "from service.cli import make_parser\n"
+        "from service.cli_service import preflight\n"
+        "from service.config import get_settings\n"
+        "make_parser()\n"
+        "preflight(get_settings())\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & "
+        "{'spacy', 'sklearn', 'fastapi', 'alembic'}))\n"
+    )
+    env = {**os.environ, "STAGECHECK_DATA_DIR": str(data_env), "STAGECHECK_AUTH": "disabled"}
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
