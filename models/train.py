@@ -226,8 +226,8 @@ def tune_thresholds(
     # home's residents) names grounds in many sentences. Its threshold keeps the share of
     # clean dev sentences it flags under the same ADD_SENTENCE_FP. (Tuned without this,
     # mention went from 0.71 to 0.51 when round 6 was added: dev finding recall stayed at
-    # 0.75, while 6 of the 148 clean whole vacancies of eval/realistic.jsonl were flagged by
-    # confirmed mentions, against 2 before.)
+    # 0.75, while 6 of the 148 clean texts of eval/realistic.jsonl were flagged by confirmed
+    # mentions, against 4 before.)
     mention_scores = np.array(clean_mention)
     allowed_mentions = [
         m
