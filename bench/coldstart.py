@@ -38,11 +38,10 @@ import json, resource, sys, time
 t0 = time.perf_counter()
 import spacy
 t_spacy = time.perf_counter()
-from models.artifact import load_artifact
+from models.artifact import load_artifact, model_path
 from models.scorer import ModelScorer
 from nlp.analyzer import Analyzer
 from nlp.lexicon import default_lexicon
-from service.runtime import model_path
 t_imports = time.perf_counter()
 lexicon = default_lexicon()
 t_lexicon = time.perf_counter()
@@ -164,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
 
-    from service.runtime import model_path
+    from models.artifact import model_path
 
     artefact = model_path()
     if not artefact.exists():

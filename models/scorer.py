@@ -71,7 +71,7 @@ class ModelScorer:
 
     def text_matrix(self, features: Any, rows: list[int]) -> Any:
         """The text-only features of the sentences `rows`: the first columns of `features`."""
-        return features[rows][:, : self._features.text_columns]
+        return features[rows][:, : self.serving.text_columns]
 
     def review(self, prepared: PreparedText, candidates: list[Candidate]) -> ModelReview:
         """Veto weak rule candidates, confirm the rest, add model-only findings."""

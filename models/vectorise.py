@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import numpy as np
@@ -41,49 +42,32 @@ class CachedFeatures:
         self._chars = model.chars
         assert self._words.token_pattern is not None
         self._word_tokens = re.compile(self._words.token_pattern).findall
-        self._char_vocabulary = model.chars.vocabulary
         self._cache: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self._cache_words = cache_words
-        self.text_columns = model.text_columns
-        self.columns = model.columns
 
     def transform(self, rows: list[dict[str, str]]) -> Any:
         """The union's feature matrix for sentence rows {"text", "rules"}."""
         # The union's select step normalises; each vectorizer then lowercases again.
         texts = [normalise(row["text"]).lower() for row in rows]
-        words = _tfidf(self._words, self._word_count_matrix(texts))
+        words = _tfidf(
+            self._words, _count_matrix(map(self._word_ngrams, texts), self._words.vocabulary)
+        )
         chars = _tfidf(self._chars, self._char_counts(texts))
         rules = _count_matrix([row["rules"].split() for row in rows], self.model.rules, np.int64)
         rules.data.fill(1)  # binary
         return sparse.hstack([words, chars, rules]).tocsr()
 
-    def _word_count_matrix(self, texts: list[str]) -> Any:
-        """CountVectorizer.transform for the word n-grams: each n-gram looked up as it is
-        made, in word_ngrams' order, instead of listing them all first."""
-        vocabulary = self._words.vocabulary
-        get = vocabulary.get
+    def _word_ngrams(self, text: str) -> Iterator[str]:
+        """The word n-grams of a text in scikit-learn's `_word_ngrams` order (the words, then
+        the pairs, ...), made one at a time for `_count_matrix` instead of listed first."""
+        tokens = self._word_tokens(text)
         min_n, max_n = self._words.ngram_range
+        if min_n == 1:
+            yield from tokens
         join = " ".join
-        j_indices: list[int] = []
-        values: list[int] = []
-        indptr = [0]
-        for text in texts:
-            tokens = self._word_tokens(text)
-            found: dict[int, int] = {}
-            if min_n == 1:
-                for token in tokens:
-                    index = get(token)
-                    if index is not None:
-                        found[index] = found.get(index, 0) + 1
-            for n in range(max(min_n, 2), min(max_n, len(tokens)) + 1):
-                for i in range(len(tokens) - n + 1):
-                    index = get(join(tokens[i : i + n]))
-                    if index is not None:
-                        found[index] = found.get(index, 0) + 1
-            j_indices.extend(found)
-            values.extend(found.values())
-            indptr.append(len(j_indices))
-        return _csr_counts(values, j_indices, indptr, len(vocabulary), np.float64)
+        for n in range(max(min_n, 2), min(max_n, len(tokens)) + 1):
+            for i in range(len(tokens) - n + 1):
+                yield join(tokens[i : i + n])
 
     def _char_counts(self, texts: list[str]) -> Any:
         """The character n-gram count matrix, equal to CountVectorizer.transform's.
@@ -105,7 +89,7 @@ class CachedFeatures:
                     column = columns[word] = len(columns)
                 row_of.append(row)
                 column_of.append(column)
-        shape = (len(texts), len(self._char_vocabulary))
+        shape = (len(texts), len(self._chars.vocabulary))
         if not columns:
             return sparse.csr_matrix(shape, dtype=np.float64)
         entries = [self._word_counts(word) for word in columns]
@@ -151,7 +135,7 @@ class CachedFeatures:
         if cached is not None:
             return cached
         found: dict[int, int] = {}
-        vocabulary = self._char_vocabulary
+        vocabulary = self._chars.vocabulary
         for ngram in char_wb_ngrams(word, self._chars.ngram_range):
             index = vocabulary.get(ngram)
             if index is not None:
@@ -167,7 +151,7 @@ class CachedFeatures:
 
 
 def _count_matrix(
-    analysed: list[list[str]], vocabulary: dict[str, int], dtype: Any = np.float64
+    analysed: Iterable[Iterable[str]], vocabulary: dict[str, int], dtype: Any = np.float64
 ) -> Any:
     """CountVectorizer.transform for already analysed documents (its _count_vocab loop)."""
     j_indices: list[int] = []
@@ -182,19 +166,13 @@ def _count_matrix(
         j_indices.extend(found.keys())
         values.extend(found.values())
         indptr.append(len(j_indices))
-    return _csr_counts(values, j_indices, indptr, len(vocabulary), dtype)
-
-
-def _csr_counts(
-    values: list[int], j_indices: list[int], indptr: list[int], columns: int, dtype: Any
-) -> Any:
     matrix = sparse.csr_matrix(
         (
             np.asarray(values, dtype=np.intc),
             np.asarray(j_indices, dtype=np.int32),
             np.asarray(indptr, dtype=np.int32),
         ),
-        shape=(len(indptr) - 1, columns),
+        shape=(len(indptr) - 1, len(vocabulary)),
         dtype=dtype,
     )
     matrix.sort_indices()

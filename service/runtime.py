@@ -6,11 +6,8 @@ import gc
 import logging
 from functools import lru_cache
 
-from models.artifact import model_path
 from nlp.analyzer import DEFAULT_MAX_CHARS, Analyzer
 from nlp.lexicon import default_lexicon
-
-__all__ = ["load_analyzer", "model_path"]
 
 logger = logging.getLogger(__name__)
 
@@ -25,7 +22,7 @@ def load_analyzer(rules_only: bool = False, max_chars: int = DEFAULT_MAX_CHARS) 
     lexicon = default_lexicon()
     scorer = None
     if not rules_only:
-        from models.artifact import load_artifact
+        from models.artifact import load_artifact, model_path
         from models.scorer import ModelScorer
 
         scorer = ModelScorer(load_artifact(model_path(), lexicon.digest))
