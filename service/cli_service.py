@@ -79,14 +79,11 @@ def preflight(settings: Settings) -> None:
         check_artifact(model_path(), lexicon.digest)
 
 
-WORKER_HEALTHCHECK_SECONDS = 120
-
-
 def cmd_serve(args: argparse.Namespace) -> int:
-    """stagecheck serve: run the API with uvicorn (factory mode, so --workers N works)."""
+    """stagecheck serve: run the API with uvicorn, in this process or in pre-forked workers."""
     import uvicorn
 
-    from service.metrics import MULTIPROC_ENV, prepare_multiprocess_dir
+    from service.metrics_files import MULTIPROC_ENV, prepare_multiprocess_dir
 
     settings = get_settings()
     workers = args.workers or settings.workers
@@ -99,25 +96,30 @@ def cmd_serve(args: argparse.Namespace) -> int:
             args.host,
         )
     if workers > 1 and not os.environ.get(MULTIPROC_ENV):
-        # Must be set before the workers import prometheus_client (they are spawned).
+        # Must be set before anything imports prometheus_client (service.app does).
         path = prepare_multiprocess_dir(settings.resolved_data_dir / MULTIPROC_DIR_NAME)
         os.environ[MULTIPROC_ENV] = str(path)
-    uvicorn.run(
-        "service.app:create_app",
-        factory=True,
-        host=args.host,
-        port=args.port,
-        workers=workers,
-        log_config=log_config(settings.log_level),
-        access_log=False,
-        server_header=False,
-        timeout_graceful_shutdown=args.graceful_timeout,
-        # A worker answers the supervisor's health check only once it has loaded the
-        # lexicons and the model; uvicorn's 5 s default restarted them in a loop on a busy
-        # machine.
-        timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
-    )
-    return 0
+    options: dict[str, Any] = {
+        "host": args.host,
+        "port": args.port,
+        "log_config": log_config(settings.log_level),
+        "access_log": False,
+        "server_header": False,
+        "timeout_graceful_shutdown": args.graceful_timeout,
+    }
+    if workers == 1:
+        uvicorn.run("service.app:create_app", factory=True, **options)
+        return 0
+    # Build the app and its analyzer once, here, and fork the workers from this process:
+    # they share its memory and answer at once, instead of each importing spaCy and
+    # loading the model after the other (service/prefork.py).
+    from service.app import create_app
+    from service.prefork import serve_preforked
+    from service.runtime import load_analyzer
+
+    analyzer = load_analyzer(rules_only=settings.rules_only, max_chars=settings.max_text_chars)
+    config = uvicorn.Config(create_app(settings, analyzer), **options)
+    return serve_preforked(config, workers)
 
 
 def _open_sessions(settings: Settings, check: bool = True) -> Any:

@@ -10,8 +10,6 @@ that mode, as prometheus-client does.
 from __future__ import annotations
 
 import os
-import shutil
-from pathlib import Path
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -25,8 +23,7 @@ from prometheus_client import (
 from prometheus_client import multiprocess as prometheus_multiprocess
 
 from nlp.schema import Analysis
-
-MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+from service.metrics_files import MULTIPROC_ENV
 
 # The `_created` series double the exposition and no dashboard here reads them.
 disable_created_metrics()
@@ -74,11 +71,3 @@ def render() -> tuple[bytes, str]:
         prometheus_multiprocess.MultiProcessCollector(registry)
         return generate_latest(registry), CONTENT_TYPE_LATEST
     return generate_latest(REGISTRY), CONTENT_TYPE_LATEST
-
-
-def prepare_multiprocess_dir(path: Path) -> Path:
-    """Empty `path` for a new server run (stale samples would add up) and return it."""
-    if path.exists():
-        shutil.rmtree(path)
-    path.mkdir(parents=True)
-    return path
