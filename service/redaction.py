@@ -350,6 +350,35 @@ _PROSE_CUE = re.compile(
     r"named|on behalf of)[ \t]+(?=[^\W\d_])",
     re.IGNORECASE,
 )
+_ROLE_CUES = frozenset({"student", "studente", "leerling"})
+# Endings of mbo trades and courses ("Autotechnicus", "Verpleegkunde", "Servicemonteur").
+# Trades that are also common surnames (Bakker, Kok, Schilder, Timmerman) are left out.
+_TRADE_ENDINGS = (
+    "technicus",
+    "techniek",
+    "kunde",
+    "kundige",
+    "monteur",
+    "medewerker",
+    "assistent",
+    "assistente",
+    "verzorgende",
+    "installateur",
+    "elektricien",
+    "beveiliger",
+    "logistiek",
+    "welzijn",
+    "horeca",
+    "administratie",
+    "onderwijs",
+)
+
+
+def _is_trade(text: str, position: int) -> bool:
+    word = re.match(r"[^\W\d_][\w-]*", text[position:])
+    return word is not None and word.group().lower().endswith(_TRADE_ENDINGS)
+
+
 _TOKEN = re.compile(r"[^\s,;:!?()\[\]{}<>|/\"“”]+")
 
 
@@ -435,6 +464,10 @@ def _names(text: str) -> Iterator[Candidate]:
         if span:
             yield span[0], span[1], "name"
     for match in _PROSE_CUE.finditer(text):
+        if match.group().split()[0].lower() in _ROLE_CUES and _is_trade(text, match.end()):
+            # "Leerling Autotechnicus", "student Verpleegkunde": a trade or a course, not a
+            # person. Only such words are let through: a name must never be.
+            continue
         span = _name_after(text, match.end(), allow_lowercase=False)
         if span:
             yield span[0], span[1], "name"

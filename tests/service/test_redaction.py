@@ -250,6 +250,8 @@ NOT_NAMES = [
     "Met vriendelijke groet,\nAfdeling HR",
     "Kind regards,\nOnboarding team",
     "With regards to your application, we have decided",
+    "Leerling Autotechnicus (m) – BBL niveau 2/3",
+    "Student Verpleegkunde niveau 4 gezocht",
 ]
 
 
@@ -387,6 +389,8 @@ def test_offsets_of_untouched_text_survive_any_mix(parts: list[tuple[str, str]],
         ("Ik sprak mevrouw Bouzid en dhr. De Vries gisteren.", ["Bouzid", "De Vries"]),
         ("Het gaat om student Sven de Vries uit klas 2B.", ["Sven de Vries"]),
         ("Vandaag belde leerling Fatima El Amrani.", ["Fatima El Amrani"]),
+        ("Over de stage. Student Daan Oosterhuis belde.", ["Daan Oosterhuis"]),
+        ("Ik sprak leerling Bakker over zijn rooster.", ["Bakker"]),
         ("Mijn naam is Noor Yilmaz en ik zoek een stage.", ["Noor Yilmaz"]),
         ("My name is Priya Natarajan. Thanks. Dear Tom, see you.", ["Priya Natarajan", "Tom"]),
         ("Bedankt. Beste Kees, welkom bij ons team.", ["Kees"]),
