@@ -289,8 +289,8 @@ def test_serve_stops_on_a_broken_lexicon_naming_the_file(
 def test_serve_checks_start_up_without_importing_the_analyzer(
     data_env: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """With several workers the supervisor only checks, then hands over: importing spaCy,
-    scikit-learn or the web app there cost a second of every start (issue 7)."""
+    """serve checks the database, lexicons and model before it imports anything heavy: a
+    broken one stops it in a fraction of a second, before spaCy and the model load."""
     import os
     import subprocess
     import sys
