@@ -35,7 +35,13 @@ api_key_scheme = APIKeyHeader(
 )
 
 
-def get_state(request: Request) -> ServiceState:
+# Dependencies that only read memory are `async def`: FastAPI runs a plain `def` one in its
+# thread pool, and each such hop waited for the GIL behind a running analysis (up to the
+# 5 ms switch interval, twice), on every request (issue 7). Only the key lookup, which
+# queries the database, stays in the pool.
+
+
+def state_of(request: Request) -> ServiceState:
     """The worker's state, built in the lifespan."""
     state = getattr(request.app.state, "service", None)
     if state is None:
@@ -43,10 +49,15 @@ def get_state(request: Request) -> ServiceState:
     return state
 
 
+async def get_state(request: Request) -> ServiceState:
+    """The worker's state, as a dependency."""
+    return state_of(request)
+
+
 StateDep = Annotated[ServiceState, Depends(get_state)]
 
 
-def get_settings(state: StateDep) -> Settings:
+async def get_settings(state: StateDep) -> Settings:
     """The settings the app was built with."""
     return state.settings
 
@@ -54,7 +65,7 @@ def get_settings(state: StateDep) -> Settings:
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
-def get_analyzer(state: StateDep) -> Analyzer:
+async def get_analyzer(state: StateDep) -> Analyzer:
     """The worker's analyzer."""
     return state.analyzer
 
@@ -86,7 +97,7 @@ NO_ORGANISATION = (
 )
 
 
-def require_organisation(caller: CallerDep) -> Caller:
+async def require_organisation(caller: CallerDep) -> Caller:
     """The caller, who must hold a key of an organisation with a role (403 otherwise)."""
     if caller.organisation_id is None or caller.role is None:
         raise ProblemError(FORBIDDEN, NO_ORGANISATION)

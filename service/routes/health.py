@@ -6,7 +6,7 @@ import anyio.to_thread
 from fastapi import APIRouter, Request
 
 from nlp.schema import Ground
-from service.deps import get_state
+from service.deps import state_of
 from service.errors import StoreError
 from service.openapi_examples import response_examples
 from service.problem import NOT_READY, ProblemError, problem_responses
@@ -50,7 +50,7 @@ def _database_check(state: ServiceState) -> str:
 )
 async def ready(request: Request) -> Readiness:
     """GET /ready."""
-    state = get_state(request)
+    state = state_of(request)
     analyzer = state.analyzer
     checks = {
         "analyzer": "ok",
