@@ -46,12 +46,14 @@ class ContextRules:
             "negation_before": cues.negation_before,
             "negation_after": cues.negation_after,
             "description": cues.description,
+            "exclusion": cues.exclusion,
             "break": cues.clause_breaks,
         }
         for name, phrases in cues.justification.items():
             groups[f"justification:{name}"] = phrases
         for name, phrases in groups.items():
-            self._matcher.add(name, list(nlp.pipe(phrases)))
+            if phrases:
+                self._matcher.add(name, list(nlp.pipe(phrases)))
 
     def _find_cues(self, doc: Doc) -> list[_Cue]:
         strings = doc.vocab.strings
@@ -93,7 +95,12 @@ class ContextRules:
         clause_start = max([b for b in breaks if sent.start <= b <= span.start] + [sent.start])
         clause_end = min([b for b in breaks if span.end <= b < sent.end] + [sent.end])
         inside = lambda cue: cue.start < span.end and span.start < cue.end  # noqa: E731
+        exclusions = [c for c in cues if c.kind == "exclusion"]
         for cue in cues:
+            if cue.kind.startswith("negation") and any(
+                e.start <= cue.start and cue.end <= e.end for e in exclusions
+            ):
+                continue  # "niet geschikt voor", "can't have": the negation is the exclusion
             # A phrase may carry its own negation ("geen hoofddoek"): cues inside it do not count.
             if inside(cue):
                 continue

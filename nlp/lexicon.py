@@ -170,6 +170,9 @@ class ContextCues(BaseModel):
     negation_before: list[str] = Field(min_length=1)
     negation_after: list[str] = Field(min_length=1)
     negation_window: int = Field(default=3, ge=1, le=8)
+    # Phrases whose negator states the exclusion itself ("niet geschikt voor", "can't have"):
+    # a negation inside one does not reverse the candidate.
+    exclusion: list[str] = Field(default_factory=list)
     description: list[str] = Field(min_length=1)
     description_window: int = Field(default=6, ge=1, le=15)
     clause_breaks: list[str] = Field(min_length=1)

@@ -59,6 +59,27 @@ def test_a_dropped_mention_shows_in_the_trace_with_the_reason(rules: Analyzer) -
     assert not mention.kept and "no model is loaded" in mention.steps[-1].detail
 
 
+@pytest.mark.parametrize(
+    ("lang", "text", "negated"),
+    [
+        # The negator states the exclusion: the mention goes on to the model.
+        ("nl", "Onze BBL-plek in de bakkerij is niet geschikt voor alleenstaande moeders.", False),
+        ("en", "Sorry, but we cannot have a turban behind the counter.", False),
+        # The negator reverses: the mention is dropped here, as before.
+        ("nl", "Wij hebben geen bezwaar tegen een hoofddoek.", True),
+        ("en", "You do not need to tell us about your dyslexia.", True),
+    ],
+)
+def test_a_negation_that_states_the_exclusion_does_not_reverse_it(
+    rules: Analyzer, lang: str, text: str, negated: bool
+) -> None:
+    analysis = rules.analyze(text, kind="rejection", lang=lang, explain=True)
+    mentions = [t for t in analysis.trace or [] if ".mention." in t.rule_id]
+    assert mentions
+    reasons = [t.steps[-1].detail for t in mentions]
+    assert all(("negation" in r) == negated for r in reasons), reasons
+
+
 @pytest.mark.parametrize(("lang", "text"), REJECTIONS)
 def test_the_model_confirms_a_mention_in_a_rejection_for_it(
     analyzer: Analyzer, lang: str, text: str
