@@ -22,9 +22,14 @@ from nlp.schema import Ground, Kind, Severity
 MENTION_SCORE = 0.5
 # A mention in a description ("we work with clients with autism"), an inclusive statement,
 # under a negation or beside an objective justification is not a finding: every context cue
-# may drop it.
+# may drop it, except a bare "because": a reason given for an exclusion does not make it
+# lawful ("... need not apply, because our clients ..."), and the model, which must confirm
+# every mention, reads the reason in the sentence anyway.
 MENTION_POLICY = ContextPolicy(
-    inclusive=True, negation=True, description=True, justification=list(JUSTIFICATIONS)
+    inclusive=True,
+    negation=True,
+    description=True,
+    justification=[name for name in JUSTIFICATIONS if name != "stated_reason"],
 )
 
 

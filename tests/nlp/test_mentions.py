@@ -80,6 +80,39 @@ def test_a_negation_that_states_the_exclusion_does_not_reverse_it(
     assert all(("negation" in r) == negated for r in reasons), reasons
 
 
+@pytest.mark.parametrize(
+    ("lang", "text", "justified"),
+    [
+        # A reason given for the exclusion does not make it lawful: the model judges it.
+        ("nl", "We kiezen voor een andere kandidaat, omdat je autisme hebt.", False),
+        (
+            "en",
+            "We feel the wedding with your boyfriend would distract you, because June is busy.",
+            False,
+        ),
+        # An objective justification still drops the mention.
+        (
+            "nl",
+            "In de keuken draag je een haarnet over je hoofddoek, dat is de hygiëneregel.",
+            True,
+        ),
+        (
+            "en",
+            "Because of food safety rules everyone wears a hairnet, also over a headscarf.",
+            True,
+        ),
+    ],
+)
+def test_a_stated_reason_is_not_a_justification_for_a_mention(
+    rules: Analyzer, lang: str, text: str, justified: bool
+) -> None:
+    analysis = rules.analyze(text, kind="rejection", lang=lang, explain=True)
+    mentions = [t for t in analysis.trace or [] if ".mention." in t.rule_id]
+    assert mentions
+    reasons = [t.steps[-1].detail for t in mentions]
+    assert all(("objective justification" in r) == justified for r in reasons), reasons
+
+
 @pytest.mark.parametrize(("lang", "text"), REJECTIONS)
 def test_the_model_confirms_a_mention_in_a_rejection_for_it(
     analyzer: Analyzer, lang: str, text: str
