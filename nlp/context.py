@@ -72,6 +72,17 @@ class ContextRules:
         if not candidates:
             return found
         breaks = sorted(c.start for c in cues if c.kind == "break")
+        # "niet geschikt voor", "can't have": a negator inside an exclusion phrase is the
+        # exclusion itself, so it never reverses a candidate (the model still sees it).
+        exclusions = [c for c in cues if c.kind == "exclusion"]
+        cues = [
+            c
+            for c in cues
+            if not (
+                c.kind.startswith("negation")
+                and any(e.start <= c.start and c.end <= e.end for e in exclusions)
+            )
+        ]
         for candidate in candidates:
             span = doc.char_span(candidate.start, candidate.end, alignment_mode="expand")
             if span is None or len(span) == 0:
@@ -95,12 +106,7 @@ class ContextRules:
         clause_start = max([b for b in breaks if sent.start <= b <= span.start] + [sent.start])
         clause_end = min([b for b in breaks if span.end <= b < sent.end] + [sent.end])
         inside = lambda cue: cue.start < span.end and span.start < cue.end  # noqa: E731
-        exclusions = [c for c in cues if c.kind == "exclusion"]
         for cue in cues:
-            if cue.kind.startswith("negation") and any(
-                e.start <= cue.start and cue.end <= e.end for e in exclusions
-            ):
-                continue  # "niet geschikt voor", "can't have": the negation is the exclusion
             # A phrase may carry its own negation ("geen hoofddoek"): cues inside it do not count.
             if inside(cue):
                 continue

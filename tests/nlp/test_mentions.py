@@ -59,6 +59,14 @@ def test_a_dropped_mention_shows_in_the_trace_with_the_reason(rules: Analyzer) -
     assert not mention.kept and "no model is loaded" in mention.steps[-1].detail
 
 
+def _mention_outcomes(rules: Analyzer, lang: str, text: str) -> list[str]:
+    """The last trace step of each mention in a rejection: why it was kept or dropped."""
+    analysis = rules.analyze(text, kind="rejection", lang=lang, explain=True)
+    mentions = [t for t in analysis.trace or [] if ".mention." in t.rule_id]
+    assert mentions
+    return [t.steps[-1].detail for t in mentions]
+
+
 @pytest.mark.parametrize(
     ("lang", "text", "negated"),
     [
@@ -73,10 +81,7 @@ def test_a_dropped_mention_shows_in_the_trace_with_the_reason(rules: Analyzer) -
 def test_a_negation_that_states_the_exclusion_does_not_reverse_it(
     rules: Analyzer, lang: str, text: str, negated: bool
 ) -> None:
-    analysis = rules.analyze(text, kind="rejection", lang=lang, explain=True)
-    mentions = [t for t in analysis.trace or [] if ".mention." in t.rule_id]
-    assert mentions
-    reasons = [t.steps[-1].detail for t in mentions]
+    reasons = _mention_outcomes(rules, lang, text)
     assert all(("negation" in r) == negated for r in reasons), reasons
 
 
@@ -106,10 +111,7 @@ def test_a_negation_that_states_the_exclusion_does_not_reverse_it(
 def test_a_stated_reason_is_not_a_justification_for_a_mention(
     rules: Analyzer, lang: str, text: str, justified: bool
 ) -> None:
-    analysis = rules.analyze(text, kind="rejection", lang=lang, explain=True)
-    mentions = [t for t in analysis.trace or [] if ".mention." in t.rule_id]
-    assert mentions
-    reasons = [t.steps[-1].detail for t in mentions]
+    reasons = _mention_outcomes(rules, lang, text)
     assert all(("objective justification" in r) == justified for r in reasons), reasons
 
 
