@@ -14,14 +14,20 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
+from itertools import chain, repeat
 from typing import Any
 
 import numpy as np
 from scipy import sparse
 
 from models.features import normalise
-from models.serving import WHITE_SPACES, ServingModel, TextBlock, char_wb_ngrams
+from models.serving import (
+    ServingModel,
+    TextBlock,
+    UnsupportedModelError,
+    char_wb_ngrams,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +48,7 @@ class CachedFeatures:
         self._chars = model.chars
         assert self._words.token_pattern is not None
         self._word_tokens = re.compile(self._words.token_pattern).findall
+        self._word_grams = WordGrams(self._words.vocabulary, self._words.ngram_range)
         self._cache: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self._cache_words = cache_words
 
@@ -49,25 +56,11 @@ class CachedFeatures:
         """The union's feature matrix for sentence rows {"text", "rules"}."""
         # The union's select step normalises; each vectorizer then lowercases again.
         texts = [normalise(row["text"]).lower() for row in rows]
-        words = _tfidf(
-            self._words, _count_matrix(map(self._word_ngrams, texts), self._words.vocabulary)
-        )
+        words = _tfidf(self._words, self._word_grams.counts(list(map(self._word_tokens, texts))))
         chars = _tfidf(self._chars, self._char_counts(texts))
         rules = _count_matrix([row["rules"].split() for row in rows], self.model.rules, np.int64)
         rules.data.fill(1)  # binary
         return sparse.hstack([words, chars, rules]).tocsr()
-
-    def _word_ngrams(self, text: str) -> Iterator[str]:
-        """The word n-grams of a text in scikit-learn's `_word_ngrams` order (the words, then
-        the pairs, ...), made one at a time for `_count_matrix` instead of listed first."""
-        tokens = self._word_tokens(text)
-        min_n, max_n = self._words.ngram_range
-        if min_n == 1:
-            yield from tokens
-        join = " ".join
-        for n in range(max(min_n, 2), min(max_n, len(tokens)) + 1):
-            for i in range(len(tokens) - n + 1):
-                yield join(tokens[i : i + n])
 
     def _char_counts(self, texts: list[str]) -> Any:
         """The character n-gram count matrix, equal to CountVectorizer.transform's.
@@ -79,20 +72,21 @@ class CachedFeatures:
         matrices costs more than it saves (0.47 against 0.63 ms a vacancy alone, 0.43
         against 0.34 in batches of 32), and the words' counts are summed directly.
         """
-        columns: dict[str, int] = {}
-        row_of: list[int] = []
-        column_of: list[int] = []
-        for row, text in enumerate(texts):
-            for word in WHITE_SPACES.sub(" ", text).split():
-                column = columns.get(word)
-                if column is None:
-                    column = columns[word] = len(columns)
-                row_of.append(row)
-                column_of.append(column)
+        # str.split() splits on every run of white space, as scikit-learn's does after it
+        # has folded each run to one space.
+        words_of = [text.split() for text in texts]
+        flat = list(chain.from_iterable(words_of))
+        distinct = list(dict.fromkeys(flat))  # each word once, in order of first use
         shape = (len(texts), len(self._chars.vocabulary))
-        if not columns:
+        if not distinct:
             return sparse.csr_matrix(shape, dtype=np.float64)
-        entries = [self._word_counts(word) for word in columns]
+        columns = {word: column for column, word in enumerate(distinct)}
+        column_of = np.fromiter(map(columns.__getitem__, flat), dtype=np.int32, count=len(flat))
+        row_of = np.repeat(
+            np.arange(len(texts), dtype=np.int32),
+            np.fromiter(map(len, words_of), dtype=np.int64, count=len(words_of)),
+        )
+        entries = [self._word_counts(word) for word in distinct]
         if len(row_of) >= PRODUCT_MIN_WORDS:
             lengths = np.fromiter((len(e[0]) for e in entries), dtype=np.int64, count=len(entries))
             indptr = np.zeros(len(entries) + 1, dtype=np.int64)
@@ -105,26 +99,26 @@ class CachedFeatures:
                 ),
                 shape=(len(columns), shape[1]),
             )
+            # Each text's row of word occurrences; a word used twice is summed by the product.
+            indptr = np.zeros(len(texts) + 1, dtype=np.int64)
+            np.cumsum(np.bincount(row_of, minlength=len(texts)), out=indptr[1:])
             words = sparse.csr_matrix(
-                (np.ones(len(row_of)), (row_of, column_of)), shape=(len(texts), len(columns))
+                (np.ones(len(row_of)), column_of, indptr), shape=(len(texts), len(columns))
             )
-            matrix = sparse.csr_matrix(words @ grams)
-            matrix.sort_indices()  # as CountVectorizer leaves them
+            # The product leaves each row's columns unsorted; converting to columns and back
+            # sorts them as CountVectorizer leaves them, in half the time of sort_indices.
+            matrix = sparse.csr_matrix(words @ grams).tocsc().tocsr()
         else:
-            used = [entries[column] for column in column_of]
-            rows = np.repeat(
-                np.asarray(row_of, dtype=np.int32),
-                np.fromiter((len(e[0]) for e in used), dtype=np.int64, count=len(used)),
-            )
-            coo = sparse.coo_matrix(
-                (
-                    np.concatenate([e[1] for e in used]),
-                    (rows, np.concatenate([e[0] for e in used])),
+            used = [entries[column] for column in column_of.tolist()]
+            matrix = _summed(
+                np.repeat(
+                    row_of,
+                    np.fromiter((len(e[0]) for e in used), dtype=np.int64, count=len(used)),
                 ),
-                shape=shape,
+                np.concatenate([e[0] for e in used]),
+                np.concatenate([e[1] for e in used]),
+                shape,
             )
-            matrix = sparse.csr_matrix(coo.tocsr(), dtype=np.float64)
-            matrix.sum_duplicates()  # also sorts the indices, as CountVectorizer does
         matrix.indices = matrix.indices.astype(np.int32, copy=False)
         matrix.indptr = matrix.indptr.astype(np.int32, copy=False)
         return matrix
@@ -148,6 +142,88 @@ class CachedFeatures:
             self._cache.clear()  # bounded memory over a whole market; refilling is cheap
         self._cache[word] = entry
         return entry
+
+
+class WordGrams:
+    """Word n-gram counts of tokenised texts, equal to CountVectorizer's, computed in numpy.
+
+    Looking every n-gram of every sentence up in the vocabulary as a string was the largest
+    part of the model's time (issue 7). Here each token is looked up once, for its id among
+    the words the vocabulary's n-grams are made of (1 to W; 0 for any other word, which no
+    n-gram of the vocabulary holds). An n-gram of ids is then one integer, its ids as digits
+    in base W + 1; digits are never 0, so n-grams of different lengths never share a key. The
+    keys of a whole batch are found among the vocabulary's sorted keys with one searchsorted
+    per n.
+    """
+
+    def __init__(self, vocabulary: dict[str, int], ngram_range: tuple[int, int]) -> None:
+        self._min_n, self._max_n = ngram_range
+        self._columns_total = len(vocabulary)
+        grams = [gram.split(" ") for gram in vocabulary]
+        ids: dict[str, int] = {}
+        for gram in grams:
+            for word in gram:
+                ids.setdefault(word, len(ids) + 1)
+        self._ids = ids
+        self._base = len(ids) + 1
+        if self._base**self._max_n >= 2**63:
+            raise UnsupportedModelError(f"word {self._max_n}-grams of {len(ids)} words")
+        keys = np.fromiter(
+            (self._key([ids[word] for word in gram]) for gram in grams),
+            dtype=np.int64,
+            count=len(grams),
+        )
+        order = np.argsort(keys)
+        self._keys = keys[order]
+        self._columns = np.fromiter(vocabulary.values(), dtype=np.int32, count=len(grams))[order]
+
+    def _key(self, ids: list[int]) -> int:
+        key = 0
+        for id_ in ids:
+            key = key * self._base + id_
+        return key
+
+    def counts(self, tokenised: list[list[str]]) -> Any:
+        """The count matrix of texts given as their token lists, one row per text."""
+        shape = (len(tokenised), self._columns_total)
+        flat = list(chain.from_iterable(tokenised))
+        ids = np.fromiter(map(self._ids.get, flat, repeat(0)), dtype=np.int64, count=len(flat))
+        lengths = np.fromiter(map(len, tokenised), dtype=np.int64, count=len(tokenised))
+        rows = np.repeat(np.arange(len(tokenised), dtype=np.int32), lengths)
+        found_rows: list[np.ndarray] = []
+        found_columns: list[np.ndarray] = []
+        for n in range(self._min_n, self._max_n + 1):
+            m = len(ids) - n + 1  # n-grams starting at tokens 0 .. m-1
+            if m <= 0 or not len(self._keys):
+                break
+            keys = ids[:m].copy()
+            valid = keys > 0
+            for k in range(1, n):
+                following = ids[k : k + m]
+                keys = keys * self._base + following
+                valid &= following > 0
+            if n > 1:
+                valid &= rows[:m] == rows[n - 1 : n - 1 + m]  # within one text
+            keys = keys[valid]
+            at = np.minimum(np.searchsorted(self._keys, keys), len(self._keys) - 1)
+            hit = self._keys[at] == keys
+            found_rows.append(rows[:m][valid][hit])
+            found_columns.append(self._columns[at[hit]])
+        if not found_rows:
+            return sparse.csr_matrix(shape, dtype=np.float64)
+        return _summed(np.concatenate(found_rows), np.concatenate(found_columns), None, shape)
+
+
+def _summed(rows: np.ndarray, columns: np.ndarray, values: np.ndarray | None, shape: Any) -> Any:
+    """The CSR matrix of `values` (or ones) summed at (rows, columns), as CountVectorizer
+    leaves its counts: float64 whole numbers, each row's columns sorted, int32 indices."""
+    keys = rows.astype(np.int64) * shape[1] + columns
+    unique, inverse = np.unique(keys, return_inverse=True)
+    weights = None if values is None else values.astype(np.float64)
+    data = np.bincount(inverse, weights=weights, minlength=len(unique)).astype(np.float64)
+    indptr = np.searchsorted(unique // shape[1], np.arange(shape[0] + 1)).astype(np.int32)
+    indices = (unique % shape[1]).astype(np.int32)
+    return sparse.csr_matrix((data, indices, indptr), shape=shape)
 
 
 def _count_matrix(

@@ -121,24 +121,6 @@ class _Anchored:
     regex: re.Pattern[str] | None = None  # anchors on words this matches, instead
 
 
-def token_keys(doc: Doc) -> dict[str, list[int]]:
-    """The positions of every word of `doc`, under its lowercase form, lemma and norm."""
-    positions: dict[str, list[int]] = defaultdict(list)
-    if len(_KEYS_MEMO) > _KEYS_MEMO_SIZE:
-        _KEYS_MEMO.clear()
-    # Reading token.lower_, .lemma_ and .norm_ token by token was most of this function's
-    # time; the three hashes come as one array, and each combination's keys are memoised.
-    lowers, lemmas, norms = doc.to_array([LOWER, LEMMA, NORM]).T.tolist()
-    strings = doc.vocab.strings
-    for i, ids in enumerate(zip(lowers, lemmas, norms, strict=True)):
-        keys = _KEYS_MEMO.get(ids)
-        if keys is None:
-            keys = _KEYS_MEMO[ids] = _keys(strings[ids[0]], strings[ids[1]], strings[ids[2]])
-        for key in keys:
-            positions[key].append(i)
-    return positions
-
-
 def _keys(lower: str, lemma: str, norm: str) -> tuple[str, ...]:
     """A token's distinct keys: its lowercase form, then its lemma and norm, lowercased."""
     keys = [lower]
@@ -151,9 +133,8 @@ def _keys(lower: str, lemma: str, norm: str) -> tuple[str, ...]:
     return tuple(keys)
 
 
-# (lower, lemma, norm) hashes to the token's keys; bounded, refilled cheaply when cleared.
-_KEYS_MEMO: dict[tuple[int, int, int], tuple[str, ...]] = {}
-_KEYS_MEMO_SIZE = 200_000
+# The bound of the memos of AnchoredMatcher; refilled cheaply when cleared.
+_MEMO_SIZE = 200_000
 
 
 class AnchoredMatcher:
@@ -173,6 +154,9 @@ class AnchoredMatcher:
         self._by_word: dict[str, list[int]] = defaultdict(list)
         self._by_regex: list[int] = []
         self._regex_memo: dict[str, tuple[int, ...]] = {}  # word -> _regex_hits(word)
+        self._literal: set[str] = set()  # every anchor and other required word
+        # (lower, lemma, norm) hashes -> the token's keys that any pattern can use
+        self._keys_memo: dict[tuple[int, int, int], tuple[str, ...]] = {}
 
     def __len__(self) -> int:
         return len(self._patterns)
@@ -197,6 +181,8 @@ class AnchoredMatcher:
             self._regex_memo.clear()
         for word in entry.anchor:
             self._by_word[word].append(index)
+        self._literal.update(entry.anchor, *others)
+        self._keys_memo.clear()
         return True
 
     def _regex_hits(self, word: str) -> tuple[int, ...]:
@@ -207,12 +193,46 @@ class AnchoredMatcher:
             if (regex := self._patterns[index].regex) is not None and regex.search(word)
         )
 
-    def __call__(
-        self, doc: Doc, positions: dict[str, list[int]] | None = None
-    ) -> list[tuple[int, int, int]]:
-        """Every match in `doc`; `positions` may pass a precomputed `token_keys(doc)`."""
-        if positions is None:
-            positions = token_keys(doc)
+    def positions(self, doc: Doc) -> dict[str, list[int]]:
+        """The positions of the words of `doc` that any pattern can use, under each key.
+
+        A token's keys are its lowercase form, lemma and norm, lowercased. Only keys that
+        are a pattern's literal word, or that a pattern's anchor regex finds, are kept: the
+        rest could neither anchor nor complete a match, and most words of a text are such.
+        """
+        positions: dict[str, list[int]] = defaultdict(list)
+        memo = self._keys_memo
+        if len(memo) > _MEMO_SIZE:
+            memo.clear()
+        # Reading token.lower_, .lemma_ and .norm_ token by token was most of this
+        # function's time; the three hashes come as one array, each combination memoised.
+        lowers, lemmas, norms = doc.to_array([LOWER, LEMMA, NORM]).T.tolist()
+        strings = doc.vocab.strings
+        for i, ids in enumerate(zip(lowers, lemmas, norms, strict=True)):
+            keys = memo.get(ids)
+            if keys is None:
+                keys = memo[ids] = tuple(
+                    key
+                    for key in _keys(strings[ids[0]], strings[ids[1]], strings[ids[2]])
+                    if key in self._literal or self._regex_hits_of(key)
+                )
+            for key in keys:
+                positions[key].append(i)
+        return positions
+
+    def _regex_hits_of(self, word: str) -> tuple[int, ...]:
+        """`_regex_hits(word)`, memoised."""
+        memo = self._regex_memo
+        hits = memo.get(word)
+        if hits is None:
+            if len(memo) > _MEMO_SIZE:
+                memo.clear()
+            hits = memo[word] = self._regex_hits(word)
+        return hits
+
+    def __call__(self, doc: Doc) -> list[tuple[int, int, int]]:
+        """Every match in `doc`."""
+        positions = self.positions(doc)
         by_word = self._by_word
         hit: set[int] = set()
         for word in positions:
@@ -221,14 +241,8 @@ class AnchoredMatcher:
                 hit.update(indexes)
         regex_words: dict[int, list[str]] = {}
         if self._by_regex:
-            memo = self._regex_memo
-            if len(memo) > _KEYS_MEMO_SIZE:
-                memo.clear()
             for word in positions:
-                regex_hits = memo.get(word)
-                if regex_hits is None:
-                    regex_hits = memo[word] = self._regex_hits(word)
-                for index in regex_hits:
+                for index in self._regex_hits_of(word):
                     regex_words.setdefault(index, []).append(word)
             hit.update(regex_words)
         matches: list[tuple[int, int, int]] = []
