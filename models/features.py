@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass
 
 from nlp.analyzer import PreparedText
@@ -34,8 +35,20 @@ def sentence_units(prepared: PreparedText, candidates: list[Candidate]) -> list[
     units: list[SentenceUnit] = []
     sentences = prepared.sentences()
     base = f"KIND={prepared.kind.value} LANG={prepared.lang}"
-    for start, end in sentences:
-        inside = [c for c in candidates if start <= c.start < end]
+    # Each candidate and cue finds its sentence by bisection (sentences are sorted and
+    # disjoint); testing each against every sentence cost their product (issue 7).
+    starts = [start for start, _ in sentences]
+    inside_of: list[list[Candidate]] = [[] for _ in sentences]
+    for candidate in candidates:
+        k = _sentence_of(candidate.start, starts, sentences)
+        if k is not None:
+            inside_of[k].append(candidate)
+    cues_of: list[list[str]] = [[] for _ in sentences]
+    for cue_start, _cue_end, kind in prepared.cues:
+        k = _sentence_of(cue_start, starts, sentences)
+        if k is not None and kind != "break":
+            cues_of[k].append(f"CUE={kind}")
+    for (start, end), inside, cue_tokens in zip(sentences, inside_of, cues_of, strict=True):
         tokens = [base]
         for candidate in inside:
             state = "kept" if candidate.kept else "dropped"
@@ -53,13 +66,19 @@ def sentence_units(prepared: PreparedText, candidates: list[Candidate]) -> list[
                     tokens.append(f"DROP={reason}")
         if not any(not c.weak for c in inside):
             tokens.append("RULE=none")
-        for cue_start, _cue_end, kind in prepared.cues:
-            if start <= cue_start < end and kind != "break":
-                tokens.append(f"CUE={kind}")
+        tokens.extend(cue_tokens)
         units.append(
             SentenceUnit(start, end, prepared.analysed[start:end], " ".join(tokens), inside)
         )
     return units
+
+
+def _sentence_of(offset: int, starts: list[int], sentences: list[tuple[int, int]]) -> int | None:
+    """The index of the sentence holding character `offset`, or None (between sentences)."""
+    k = bisect_right(starts, offset) - 1
+    if k >= 0 and offset < sentences[k][1]:
+        return k
+    return None
 
 
 def select_text(rows: list[dict[str, str]]) -> list[str]:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable
 from itertools import chain, repeat
 from typing import Any
 
@@ -49,6 +48,7 @@ class CachedFeatures:
         assert self._words.token_pattern is not None
         self._word_tokens = re.compile(self._words.token_pattern).findall
         self._word_grams = WordGrams(self._words.vocabulary, self._words.ngram_range)
+        self._rule_grams = WordGrams(model.rules, (1, 1))
         self._cache: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self._cache_words = cache_words
 
@@ -58,8 +58,8 @@ class CachedFeatures:
         texts = [normalise(row["text"]).lower() for row in rows]
         words = _tfidf(self._words, self._word_grams.counts(list(map(self._word_tokens, texts))))
         chars = _tfidf(self._chars, self._char_counts(texts))
-        rules = _count_matrix([row["rules"].split() for row in rows], self.model.rules, np.int64)
-        rules.data.fill(1)  # binary
+        rules = self._rule_grams.counts([row["rules"].split() for row in rows])
+        rules.data.fill(1.0)  # binary
         return sparse.hstack([words, chars, rules]).tocsr()
 
     def _char_counts(self, texts: list[str]) -> Any:
@@ -145,7 +145,8 @@ class CachedFeatures:
 
 
 class WordGrams:
-    """Word n-gram counts of tokenised texts, equal to CountVectorizer's, computed in numpy.
+    """N-gram counts of tokenised texts, equal to CountVectorizer's, computed in numpy: the
+    word n-grams of sentences, and (as unigrams) the tokens of the rule features.
 
     Looking every n-gram of every sentence up in the vocabulary as a string was the largest
     part of the model's time (issue 7). Here each token is looked up once, for its id among
@@ -224,35 +225,6 @@ def _summed(rows: np.ndarray, columns: np.ndarray, values: np.ndarray | None, sh
     indptr = np.searchsorted(unique // shape[1], np.arange(shape[0] + 1)).astype(np.int32)
     indices = (unique % shape[1]).astype(np.int32)
     return sparse.csr_matrix((data, indices, indptr), shape=shape)
-
-
-def _count_matrix(
-    analysed: Iterable[Iterable[str]], vocabulary: dict[str, int], dtype: Any = np.float64
-) -> Any:
-    """CountVectorizer.transform for already analysed documents (its _count_vocab loop)."""
-    j_indices: list[int] = []
-    values: list[int] = []
-    indptr = [0]
-    for features in analysed:
-        found: dict[int, int] = {}
-        for feature in features:
-            index = vocabulary.get(feature)
-            if index is not None:
-                found[index] = found.get(index, 0) + 1
-        j_indices.extend(found.keys())
-        values.extend(found.values())
-        indptr.append(len(j_indices))
-    matrix = sparse.csr_matrix(
-        (
-            np.asarray(values, dtype=np.intc),
-            np.asarray(j_indices, dtype=np.int32),
-            np.asarray(indptr, dtype=np.int32),
-        ),
-        shape=(len(indptr) - 1, len(vocabulary)),
-        dtype=dtype,
-    )
-    matrix.sort_indices()
-    return matrix
 
 
 def _tfidf(block: TextBlock, counts: Any) -> Any:

@@ -37,7 +37,13 @@ from nlp.schema import (
     Severity,
     verdict_from_severities,
 )
-from nlp.text import detect_language, html_to_text, neutralise_controls, sentence_language
+from nlp.text import (
+    detect_language,
+    html_to_text,
+    language_scores,
+    neutralise_controls,
+    sentence_language,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -221,6 +227,11 @@ class Analyzer:
         if fixed:
             return [Segment(doc, 0, doc_lang)]
         text = doc_text(doc)
+        nl, en = language_scores(text)
+        if (en if doc_lang == "nl" else nl) < 2:
+            # No sentence can hold the two function words of the other language that
+            # `sentence_language` needs to switch: most texts are of one language.
+            return [Segment(doc, 0, doc_lang)]
         runs: list[tuple[int, int, str]] = []
         for start, end in sentence_spans(doc):
             lang = sentence_language(text[start:end], doc_lang)

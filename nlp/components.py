@@ -130,12 +130,14 @@ def create_stagecheck_lemmatizer(nlp: Language, name: str) -> Callable[[Doc], Do
         if len(lemma_ids) > 200_000:
             lemma_ids.clear()
         lowers = doc.to_array(LOWER).tolist()
-        found = []
-        for lower in lowers:
-            lemma_id = lemma_ids.get(lower)
-            if lemma_id is None:
-                lemma_id = lemma_ids[lower] = strings.add(lemma(strings[lower]))
-            found.append(lemma_id)
+        found = list(map(lemma_ids.get, lowers))
+        if None in found:  # words not seen before: look them up once
+            for i, lower in enumerate(lowers):
+                if found[i] is None:
+                    lemma_id = lemma_ids.get(lower)
+                    if lemma_id is None:
+                        lemma_id = lemma_ids[lower] = strings.add(lemma(strings[lower]))
+                    found[i] = lemma_id
         lemmas = numpy.asarray(found, dtype=numpy.uint64).reshape(-1, 1)
         doc.from_array([LEMMA], lemmas)  # type: ignore[arg-type]  # spaCy's stub: Ints2d
         return doc
