@@ -150,6 +150,33 @@ def median_of(command: list[str], repeats: int, stdin: bytes = b"") -> tuple[flo
     return median(runs), min(runs), max(runs)
 
 
+def bytecode_status() -> str:
+    """Whether our modules' compiled bytecode is there for a process to load.
+
+    Without it a process that may not write __pycache__ (PYTHONDONTWRITEBYTECODE, as on the
+    machine of issue 7's figures) compiles every module it imports, at every start.
+    """
+    root = Path(__file__).resolve().parents[1]
+    sources = [
+        path for part in ("nlp", "models", "service") for path in (root / part).rglob("*.py")
+    ]
+    stale = [path for path in sources if not _compiled(path)]
+    if not stale:
+        return f"bytecode of our {len(sources)} modules: compiled (`make bytecode`)"
+    return (
+        f"bytecode: {len(stale)} of our {len(sources)} modules not compiled, so compiled at "
+        "every start unless Python may write __pycache__ (run `make bytecode`)"
+    )
+
+
+def _compiled(source: Path) -> bool:
+    """Whether `source` has bytecode in __pycache__ written after its last change."""
+    import importlib.util
+
+    cached = Path(importlib.util.cache_from_source(str(source)))
+    return cached.exists() and cached.stat().st_mtime >= source.stat().st_mtime
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the cold-start measurements and print their tables."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -170,7 +197,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"bench: no model at {artefact}; build it with `stagecheck train`", file=sys.stderr)
         return 2
     print(environment())
-    print(f"artefact: {artefact} ({artefact.stat().st_size / MB:.1f} MB on disk)\n")
+    print(f"artefact: {artefact} ({artefact.stat().st_size / MB:.1f} MB on disk)")
+    print(f"{bytecode_status()}\n")
 
     python = sys.executable
     analyze = [*stagecheck_command(), "analyze", "--json", "-"]

@@ -105,6 +105,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         "log_config": log_config(settings.log_level),
         "access_log": False,
         "server_header": False,
+        "ws": "none",  # no websockets here; uvicorn would import its protocol at every start
         "timeout_graceful_shutdown": args.graceful_timeout,
     }
     if workers == 1:
