@@ -22,6 +22,7 @@ _SELECTING = re.compile(
     r"\b(zoek\w*|gezocht|nodig|wil(?:len)?|liever|aannemen|looking|seeking|need(?:ed)?|want(?:ed)?|hire|hiring|prefer\w*)\b",
     re.IGNORECASE,
 )
+_MEMO_SIZE = 200_000  # words; the memo is refilled cheaply when cleared
 _TITLE_POLICY = ContextPolicy(inclusive=True, negation=True, description=False, justification=[])
 
 
@@ -47,6 +48,7 @@ class GenderedTitleRecognizer:
             ending for title in long_feminine for ending in (title, title + "s")
         )
         self._neutral = _marker_regex(titles.neutral_markers)
+        self._memo: dict[int, str] = {}  # LOWER hash -> _title(word) or ""
 
     def _title(self, lower: str) -> str | None:
         """'feminine' or 'masculine' for a title, its plural, or a compound ending in one."""
@@ -60,17 +62,34 @@ class GenderedTitleRecognizer:
             return "feminine"
         return None
 
+    def _titles(self, doc: Doc) -> list[str]:
+        """`_title` of every token ("" for none), memoised by its lowercase form's hash.
+
+        Reading each Token's text and testing every word was most of this recognizer's time
+        on a vacancy without "(m/v/x)" (issue 7); the words of vacancies recur.
+        """
+        memo = self._memo
+        if len(memo) > _MEMO_SIZE:
+            memo.clear()
+        lowers = doc.to_array(LOWER).tolist()
+        titles: list[str | None] = list(map(memo.get, lowers))
+        if None in titles:
+            strings = doc.vocab.strings
+            for i, lower in enumerate(lowers):
+                if titles[i] is None:
+                    titles[i] = memo[lower] = self._title(strings[lower]) or ""
+        return titles  # type: ignore[return-value]  # every None was replaced
+
     def analyze(self, doc: Doc, kind: Kind) -> list[Candidate]:
         """Candidates for gendered titles in vacancies, and in messages that select."""
         head = doc_text(doc)[:300]
         if self._neutral.search(head):
             return []
         candidates = []
-        for token in doc:
-            lower = token.lower_
-            title = self._title(lower)
-            if title is None:
+        for i, title in enumerate(self._titles(doc)):
+            if not title:
                 continue
+            token = doc[i]
             nxt = doc[token.i + 1] if token.i + 1 < len(doc) else None
             if nxt is not None and nxt.text.startswith(("(", "/")):
                 continue  # "stagiair(e)", "gastvrouw/-heer", "(m/v)"

@@ -12,7 +12,13 @@ import pytest
 
 from models.features import sentence_units
 from models.scorer import ModelScorer
-from models.vectorise import PRODUCT_MIN_WORDS, CachedFeatures, ServingMismatchError, verify
+from models.vectorise import (
+    PRODUCT_MIN_WORDS,
+    STACK_WITH_SCIPY_VALUES,
+    CachedFeatures,
+    ServingMismatchError,
+    verify,
+)
 from nlp.analyzer import Analyzer
 
 TEXTS = [
@@ -44,17 +50,21 @@ def test_identical_to_the_union(analyzer: Analyzer, scorer: ModelScorer) -> None
     union = scorer.artifact.detector.named_steps["features"]
     cached = CachedFeatures(scorer.serving, cache_words=5)  # a tiny cache is cleared in use
     rows = _rows(analyzer, TEXTS)
+    sizes: list[int] = []
     rows.append([row for batch in rows for row in batch])  # all sentences as one batch
-    # A batch of more than PRODUCT_MIN_WORDS words takes the sparse product instead.
+    # A batch of more than PRODUCT_MIN_WORDS words takes the sparse product instead, and
+    # one of more than STACK_WITH_SCIPY_VALUES values is stacked by SciPy.
     rows.append(rows[-1] * 40)
     assert sum(len(row["text"].split()) for row in rows[-1]) >= PRODUCT_MIN_WORDS
     for batch in [*rows, *rows]:  # twice: from the cache the second time
         expected, got = union.transform(batch), cached.transform(batch)
+        sizes.append(got.nnz)
         assert type(got) is type(expected)
         assert got.shape == expected.shape
         assert np.array_equal(got.indptr, expected.indptr)
         assert np.array_equal(got.indices, expected.indices)
         assert np.array_equal(got.data, expected.data)  # bit for bit, not approximately
+    assert min(sizes) <= STACK_WITH_SCIPY_VALUES < max(sizes)  # both ways of stacking
 
 
 def test_serving_heads_equal_the_pipelines(analyzer: Analyzer, scorer: ModelScorer) -> None:
