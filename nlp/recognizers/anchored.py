@@ -2,15 +2,18 @@
 
 Running every lexicon token pattern over every whole text was most of the analysis time
 (issue 7: 77% of 72 ms per text), even with a gate that skipped patterns whose required
-word is absent. Each pattern here is indexed by its anchor, the smallest set of literal
-words one of which its required tokens need (the rarest such set), and only when every other
-required word occurs too, its spaCy Matcher runs only on windows of
-`reach` tokens either side of the anchor's occurrences, `reach` being the most tokens a
-match can span, and only on those windows that hold every other required word. Every match contains an occurrence of the anchor and spans at most `reach`
-tokens, so the windows hold every match the Matcher would find in the whole doc, in the
-same order (tests/nlp/test_anchored.py checks this against the plain Matcher). Patterns
-that can match an unbounded run of tokens ("*", "+") still run on the whole doc, but only
-when their anchor occurs.
+word is absent. Each pattern here is indexed by its anchor: the smallest set of literal
+words one of which its required tokens need (the rarest such set), or failing that the
+regex of a required token. A pattern runs only when every other required word occurs too,
+and every other required regex finds a word (a required "pvv-shirt" or "18+" regex beside
+common anchor words like "had" or "geen" called the Matcher eight times a vacancy for
+nothing). Its spaCy Matcher then runs only on windows of `reach` tokens either side of the
+anchor's occurrences, `reach` being the most tokens a match can span, and only on those
+windows that hold every other required word. Every match contains an occurrence of the
+anchor and spans at most `reach` tokens, so the windows hold every match the Matcher would
+find in the whole doc, in the same order (tests/nlp/test_anchored.py checks this against
+the plain Matcher). Patterns that can match an unbounded run of tokens ("*", "+") still run
+on the whole doc, but only when their anchor occurs.
 """
 
 from __future__ import annotations
@@ -69,17 +72,18 @@ def pattern_anchor(
     return best
 
 
-def _regex_anchor(pattern: list[dict[str, Any]]) -> re.Pattern[str] | None:
-    """The LOWER regex of a required token, for patterns without literal words.
+def required_regexes(pattern: list[dict[str, Any]]) -> list[str]:
+    """The LOWER regexes of the pattern's required tokens, in order.
 
-    The Matcher applies it with re.search to the token's lowercase form; the words of a
-    text it finds are the pattern's anchor occurrences.
+    The Matcher applies each with re.search to a token's lowercase form, so a match needs,
+    for every one, a word of the text that it finds.
     """
+    regexes = []
     for token in pattern:
         value = token.get("LOWER")
         if token.get("OP") in _REQUIRED_OPS and isinstance(value, dict) and set(value) == {"REGEX"}:
-            return re.compile(str(value["REGEX"]))
-    return None
+            regexes.append(str(value["REGEX"]))
+    return regexes
 
 
 def _frequent(word: str, common: frozenset[str]) -> int:
@@ -118,7 +122,8 @@ class _Anchored:
     anchor: frozenset[str]
     others: tuple[frozenset[str], ...]
     reach: int | None
-    regex: re.Pattern[str] | None = None  # anchors on words this matches, instead
+    regex: int | None  # anchors on the words this regex (an index) finds, instead
+    regexes: tuple[int, ...]  # the other required regexes: each must find a word too
 
 
 def _keys(lower: str, lemma: str, norm: str) -> tuple[str, ...]:
@@ -152,8 +157,10 @@ class AnchoredMatcher:
         self._common = common
         self._patterns: list[_Anchored] = []
         self._by_word: dict[str, list[int]] = defaultdict(list)
-        self._by_regex: list[int] = []
-        self._regex_memo: dict[str, tuple[int, ...]] = {}  # word -> _regex_hits(word)
+        self._regexes: list[re.Pattern[str]] = []  # every required LOWER regex, once
+        self._regex_ids: dict[str, int] = {}
+        self._by_regex: dict[int, list[int]] = defaultdict(list)  # regex -> patterns it anchors
+        self._regex_memo: dict[str, tuple[int, ...]] = {}  # word -> the regexes that find it
         self._literal: set[str] = set()  # every anchor and other required word
         # (lower, lemma, norm) hashes -> the token's keys that any pattern can use
         self._keys_memo: dict[tuple[int, int, int], tuple[str, ...]] = {}
@@ -167,38 +174,53 @@ class AnchoredMatcher:
         Raises what Matcher.add raises for an invalid pattern.
         """
         anchor = pattern_anchor(pattern, self._common)
-        regex = None if anchor is not None else _regex_anchor(pattern)
-        if anchor is None and regex is None:
+        regexes = [self._regex_id(regex) for regex in required_regexes(pattern)]
+        if anchor is None and not regexes:
             return False
         matcher = Matcher(self._vocab)
         matcher.add(key, [pattern])
         others = tuple(dict.fromkeys(w for w in required_words(pattern) if w != anchor))
+        # Without literal words the first regex anchors; the rest, like words, only filter.
+        regex = regexes.pop(0) if anchor is None else None
         index = len(self._patterns)
-        entry = _Anchored(matcher, anchor or frozenset(), others, pattern_reach(pattern), regex)
-        self._patterns.append(entry)
+        self._patterns.append(
+            _Anchored(
+                matcher,
+                anchor or frozenset(),
+                others,
+                pattern_reach(pattern),
+                regex,
+                tuple(dict.fromkeys(regexes)),
+            )
+        )
         if regex is not None:
-            self._by_regex.append(index)
-            self._regex_memo.clear()
-        for word in entry.anchor:
+            self._by_regex[regex].append(index)
+        for word in anchor or ():
             self._by_word[word].append(index)
-        self._literal.update(entry.anchor, *others)
+        self._literal.update(anchor or (), *others)
         self._keys_memo.clear()
         return True
 
+    def _regex_id(self, regex: str) -> int:
+        """The index of `regex` in self._regexes, added when new."""
+        if regex not in self._regex_ids:
+            self._regex_ids[regex] = len(self._regexes)
+            self._regexes.append(re.compile(regex))
+            self._regex_memo.clear()
+            self._keys_memo.clear()
+        return self._regex_ids[regex]
+
     def _regex_hits(self, word: str) -> tuple[int, ...]:
-        """The regex-anchored patterns whose anchor regex finds `word`."""
-        return tuple(
-            index
-            for index in self._by_regex
-            if (regex := self._patterns[index].regex) is not None and regex.search(word)
-        )
+        """The required regexes (as indexes) that find `word`."""
+        return tuple(i for i, regex in enumerate(self._regexes) if regex.search(word))
 
     def positions(self, doc: Doc) -> dict[str, list[int]]:
         """The positions of the words of `doc` that any pattern can use, under each key.
 
         A token's keys are its lowercase form, lemma and norm, lowercased. Only keys that
-        are a pattern's literal word, or that a pattern's anchor regex finds, are kept: the
-        rest could neither anchor nor complete a match, and most words of a text are such.
+        are a pattern's literal word, or that one of its required regexes finds, are kept:
+        the rest could neither anchor nor complete a match, and most words of a text are
+        such.
         """
         positions: dict[str, list[int]] = defaultdict(list)
         memo = self._keys_memo
@@ -239,12 +261,15 @@ class AnchoredMatcher:
             indexes = by_word.get(word)
             if indexes is not None:
                 hit.update(indexes)
-        regex_words: dict[int, list[str]] = {}
-        if self._by_regex:
+        found_by: dict[int, frozenset[str]] = {}  # regex -> the words it finds here
+        if self._regexes:
+            words_of: dict[int, list[str]] = defaultdict(list)
             for word in positions:
-                for index in self._regex_hits_of(word):
-                    regex_words.setdefault(index, []).append(word)
-            hit.update(regex_words)
+                for regex in self._regex_hits_of(word):
+                    words_of[regex].append(word)
+            found_by = {regex: frozenset(words) for regex, words in words_of.items()}
+            for regex in found_by:
+                hit.update(self._by_regex.get(regex, ()))
         matches: list[tuple[int, int, int]] = []
         length = len(doc)
         found: dict[frozenset[str], list[int]] = {}  # sorted positions per word set
@@ -253,17 +278,20 @@ class AnchoredMatcher:
             pattern = self._patterns[index]
             if any(words.isdisjoint(present) for words in pattern.others):
                 continue  # another required word is absent: it cannot match
+            if any(regex not in found_by for regex in pattern.regexes):
+                continue  # no word for a required regex ("hoofddoek", "pvv-shirt", "18+")
             if pattern.reach is None:
                 matches.extend(pattern.matcher(doc))
                 continue
-            anchor = regex_words.get(index, pattern.anchor)
+            anchor = found_by[pattern.regex] if pattern.regex is not None else pattern.anchor
+            required = (*pattern.others, *(found_by[regex] for regex in pattern.regexes))
             occurrences = sorted({i for word in anchor for i in positions.get(word, ())})
             for start, end in _windows(occurrences, pattern.reach, length):
                 # A match inside the window holds every required word: most windows lack
                 # one, and calling a Matcher on a span costs far more than this check.
                 if not all(
                     _any_between(_positions_of(words, positions, found), start, end)
-                    for words in pattern.others
+                    for words in required
                 ):
                     continue
                 for match_id, match_start, match_end in pattern.matcher(doc[start:end]):
