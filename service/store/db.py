@@ -24,6 +24,12 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+# Connections each worker keeps open. SQLAlchemy's default of 5 is fewer than the key
+# lookups of one worker's keep-alive clients running at once: under 16 concurrent clients,
+# 434 of 1,220 lookups opened a new connection (and set its pragmas), closed again after.
+POOL_SIZE = 16
+
+
 def make_engine(url: str) -> Engine:
     """An engine for `url`; for a SQLite file, its folder is created and WAL switched on.
 
@@ -34,10 +40,10 @@ def make_engine(url: str) -> Engine:
         database = parsed.database
         if database and database != ":memory:" and not database.startswith("file:"):
             Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, hide_parameters=True)
+        engine = create_engine(url, hide_parameters=True, pool_size=POOL_SIZE)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True, hide_parameters=True)
+    return create_engine(url, pool_pre_ping=True, hide_parameters=True, pool_size=POOL_SIZE)
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
