@@ -3,11 +3,12 @@
 Character n-grams were the largest part of the model's time (issue 7): scikit-learn builds
 every n-gram of every word in Python for every sentence, although most words recur across
 sentences and texts. `CachedFeatures` keeps the vocabulary indices of each word's character
-n-grams in a bounded cache and builds the count matrix exactly as `CountVectorizer` does
-(same integer counts, same sorted CSR layout), then applies the fitted TF-IDF weights, so
-its output equals the union's `transform(rows)` bit for bit (tests/models/test_vectorise.py,
-and `verify` at every training). It reads a models/serving.ServingModel and imports no
-scikit-learn.
+n-grams in a bounded cache; word n-grams are found as integer keys (`WordGrams`), not as
+strings. It builds the counts exactly as `CountVectorizer` does (same integer counts, same
+sorted CSR layout) and applies the fitted TF-IDF weights, block by block as plain arrays,
+then makes one SciPy matrix. Its output equals the union's `transform(rows)` bit for bit
+(tests/models/test_vectorise.py, and `verify` at every training). It reads a
+models/serving.ServingModel and imports no scikit-learn.
 """
 
 from __future__ import annotations
