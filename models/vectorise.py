@@ -86,28 +86,22 @@ class CachedFeatures:
             return Counts.empty(*shape)
         columns = {word: column for column, word in enumerate(distinct)}
         column_of = np.fromiter(map(columns.__getitem__, flat), dtype=np.int32, count=len(flat))
-        row_of = np.repeat(
-            np.arange(len(texts), dtype=np.int32),
-            np.fromiter(map(len, words_of), dtype=np.int64, count=len(words_of)),
-        )
+        words_per_text = np.fromiter(map(len, words_of), dtype=np.int64, count=len(words_of))
+        row_of = np.repeat(np.arange(len(texts), dtype=np.int32), words_per_text)
         entries = [self._word_counts(word) for word in distinct]
         if len(row_of) >= PRODUCT_MIN_WORDS:
-            lengths = np.fromiter((len(e[0]) for e in entries), dtype=np.int64, count=len(entries))
-            indptr = np.zeros(len(entries) + 1, dtype=np.int64)
-            np.cumsum(lengths, out=indptr[1:])
             grams = sparse.csr_matrix(
                 (
                     np.concatenate([e[1] for e in entries]).astype(np.float64),
                     np.concatenate([e[0] for e in entries]),
-                    indptr,
+                    _indptr(np.fromiter((len(e[0]) for e in entries), np.int64, len(entries))),
                 ),
                 shape=(len(columns), shape[1]),
             )
             # Each text's row of word occurrences; a word used twice is summed by the product.
-            indptr = np.zeros(len(texts) + 1, dtype=np.int64)
-            np.cumsum(np.bincount(row_of, minlength=len(texts)), out=indptr[1:])
             words = sparse.csr_matrix(
-                (np.ones(len(row_of)), column_of, indptr), shape=(len(texts), len(columns))
+                (np.ones(len(row_of)), column_of, _indptr(words_per_text)),
+                shape=(len(texts), len(columns)),
             )
             # The product leaves each row's columns unsorted; converting to columns and back
             # sorts them as CountVectorizer leaves them, in half the time of sort_indices.
@@ -238,6 +232,13 @@ class Counts:
         return np.repeat(np.arange(len(self.indptr) - 1), np.diff(self.indptr))
 
 
+def _indptr(lengths: np.ndarray, dtype: Any = np.int64) -> np.ndarray:
+    """A CSR matrix's row starts, from the number of values in each row."""
+    indptr = np.zeros(len(lengths) + 1, dtype=dtype)
+    np.cumsum(lengths, out=indptr[1:])
+    return indptr
+
+
 def _summed(
     rows: np.ndarray, columns: np.ndarray, values: np.ndarray | None, shape: tuple[int, int]
 ) -> Counts:
@@ -292,8 +293,7 @@ def _hstack(blocks: list[Counts]) -> Any:
             format="csr",
         )
     lengths = [np.diff(block.indptr) for block in blocks]
-    indptr = np.zeros(len(lengths[0]) + 1, dtype=np.int32)
-    np.cumsum(sum(lengths), out=indptr[1:])
+    indptr = _indptr(np.sum(lengths, axis=0), np.int32)
     data = np.empty(indptr[-1], dtype=np.float64)
     indices = np.empty(indptr[-1], dtype=np.int32)
     filled = indptr[:-1].copy()  # where each row's next block starts

@@ -38,9 +38,10 @@ from nlp.schema import (
     verdict_from_severities,
 )
 from nlp.text import (
-    detect_language,
     html_to_text,
+    language_of,
     language_scores,
+    may_switch,
     neutralise_controls,
     sentence_language,
 )
@@ -214,24 +215,20 @@ class Analyzer:
                 "text is empty" if not text.strip() else "the HTML holds no visible text"
             )
         analysed = neutralise_controls(original)
-        doc_lang = lang if lang in ("nl", "en") else detect_language(analysed)
+        # The whole text's function-word counts decide its language and whether any of its
+        # sentences could be of the other one (most texts are of one language).
+        scores = None if lang in ("nl", "en") else language_scores(analysed)
+        doc_lang = str(lang) if scores is None else language_of(scores)
         prepared = PreparedText(original=original, analysed=analysed, lang=doc_lang, kind=kind)
-        prepared.segments = self._segments(analysed, doc_lang, fixed=lang in ("nl", "en"))
+        doc = process(doc_lang, analysed)
+        if scores is None or not may_switch(scores, doc_lang):
+            prepared.segments = [Segment(doc, 0, doc_lang)]
+        else:
+            prepared.segments = self._split_languages(doc, doc_lang)
         return prepared
 
-    def _segments(self, text: str, doc_lang: str, fixed: bool) -> list[Segment]:
-        doc = process(doc_lang, text)
-        return self._split_languages(doc, doc_lang, fixed)
-
-    def _split_languages(self, doc: Doc, doc_lang: str, fixed: bool) -> list[Segment]:
-        if fixed:
-            return [Segment(doc, 0, doc_lang)]
+    def _split_languages(self, doc: Doc, doc_lang: str) -> list[Segment]:
         text = doc_text(doc)
-        nl, en = language_scores(text)
-        if (en if doc_lang == "nl" else nl) < 2:
-            # No sentence can hold the two function words of the other language that
-            # `sentence_language` needs to switch: most texts are of one language.
-            return [Segment(doc, 0, doc_lang)]
         runs: list[tuple[int, int, str]] = []
         for start, end in sentence_spans(doc):
             lang = sentence_language(text[start:end], doc_lang)

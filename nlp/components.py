@@ -6,6 +6,7 @@ from collections.abc import Callable
 from functools import lru_cache
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+from typing import TypeVar, cast
 
 import numpy
 import yaml
@@ -19,6 +20,30 @@ from spacy.tokens import Doc
 from nlp.diskcache import cached
 
 _POS_ORDER = ("noun", "adj", "verb")
+MEMO_SIZE = 200_000  # entries of a per-word memo; refilled cheaply when emptied
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+def memoised(memo: dict[K, V], keys: list[K], compute: Callable[[K], V]) -> list[V]:
+    """`compute(key)` for every key, each distinct key computed once and kept in `memo`.
+
+    The memo is emptied when it outgrows MEMO_SIZE. Looking the keys up through `map` keeps
+    the usual case (every word of a text seen before) out of a Python loop (issue 7).
+    `compute` must not return None.
+    """
+    if len(memo) > MEMO_SIZE:
+        memo.clear()
+    found = list(map(memo.get, keys))
+    if None in found:
+        for i, key in enumerate(keys):
+            if found[i] is None:
+                value = memo.get(key)
+                if value is None:
+                    value = memo[key] = compute(key)
+                found[i] = value
+    return cast(list[V], found)
 
 
 def _lemma_function(lang: str) -> Callable[[str], str]:
@@ -124,20 +149,13 @@ def create_stagecheck_lemmatizer(nlp: Language, name: str) -> Callable[[Doc], Do
     strings = nlp.vocab.strings
     lemma_ids: dict[int, int] = {}  # LOWER hash -> LEMMA hash, the strings in the store
 
+    def lemma_id(lower: int) -> int:
+        return strings.add(lemma(strings[lower]))
+
     def lemmatize(doc: Doc) -> Doc:
         # Hashes in, hashes out through one array: setting token.lemma_ token by token
         # was most of this component's time (issue 7).
-        if len(lemma_ids) > 200_000:
-            lemma_ids.clear()
-        lowers = doc.to_array(LOWER).tolist()
-        found = list(map(lemma_ids.get, lowers))
-        if None in found:  # words not seen before: look them up once
-            for i, lower in enumerate(lowers):
-                if found[i] is None:
-                    lemma_id = lemma_ids.get(lower)
-                    if lemma_id is None:
-                        lemma_id = lemma_ids[lower] = strings.add(lemma(strings[lower]))
-                    found[i] = lemma_id
+        found = memoised(lemma_ids, doc.to_array(LOWER).tolist(), lemma_id)
         lemmas = numpy.asarray(found, dtype=numpy.uint64).reshape(-1, 1)
         doc.from_array([LEMMA], lemmas)  # type: ignore[arg-type]  # spaCy's stub: Ints2d
         return doc

@@ -166,9 +166,13 @@ def language_scores(text: str) -> tuple[int, int]:
     return sum(map(_NL_WORDS.__contains__, words)), sum(map(_EN_WORDS.__contains__, words))
 
 
-def detect_language(text: str, default: str = "nl") -> str:
-    """`nl` or `en` by function-word counts; Dutch on a tie (most texts are Dutch)."""
-    nl, en = language_scores(text)
+# Function words of the other language a sentence needs before it switches language.
+_SWITCH_WORDS = 2
+
+
+def language_of(scores: tuple[int, int], default: str = "nl") -> str:
+    """`nl` or `en` by (Dutch, English) function-word counts; `default` on a tie."""
+    nl, en = scores
     if en > nl:
         return "en"
     if nl > en:
@@ -176,10 +180,22 @@ def detect_language(text: str, default: str = "nl") -> str:
     return default
 
 
+def detect_language(text: str, default: str = "nl") -> str:
+    """`nl` or `en` by function-word counts; Dutch on a tie (most texts are Dutch)."""
+    return language_of(language_scores(text), default)
+
+
+def may_switch(scores: tuple[int, int], document_lang: str) -> bool:
+    """Whether any sentence of a text with these counts could switch language: a sentence
+    holds no more of the other language's function words than its whole text."""
+    nl, en = scores
+    return (en if document_lang == "nl" else nl) >= _SWITCH_WORDS
+
+
 def sentence_language(text: str, document_lang: str) -> str:
     """The language of one sentence of a document, switching only on clear evidence."""
     nl, en = language_scores(text)
     other, same = (en, nl) if document_lang == "nl" else (nl, en)
-    if other >= 2 and other > 2 * same:
+    if other >= _SWITCH_WORDS and other > 2 * same:
         return "en" if document_lang == "nl" else "nl"
     return document_lang

@@ -29,6 +29,8 @@ from spacy.matcher import Matcher
 from spacy.tokens import Doc
 from spacy.vocab import Vocab
 
+from nlp.components import MEMO_SIZE
+
 # The attributes whose literal values can anchor a pattern, and the OP values of a token
 # that must occur exactly once.
 _LITERAL_ATTRS = ("LOWER", "LEMMA", "ORTH", "TEXT", "NORM")
@@ -138,10 +140,6 @@ def _keys(lower: str, lemma: str, norm: str) -> tuple[str, ...]:
     return tuple(keys)
 
 
-# The bound of the memos of AnchoredMatcher; refilled cheaply when cleared.
-_MEMO_SIZE = 200_000
-
-
 class AnchoredMatcher:
     """A drop-in for one spaCy Matcher holding only anchored patterns, much faster.
 
@@ -198,6 +196,7 @@ class AnchoredMatcher:
         for word in anchor or ():
             self._by_word[word].append(index)
         self._literal.update(anchor or (), *others)
+        self._regex_memo.clear()  # both memos depend on the patterns added so far
         self._keys_memo.clear()
         return True
 
@@ -206,8 +205,6 @@ class AnchoredMatcher:
         if regex not in self._regex_ids:
             self._regex_ids[regex] = len(self._regexes)
             self._regexes.append(re.compile(regex))
-            self._regex_memo.clear()
-            self._keys_memo.clear()
         return self._regex_ids[regex]
 
     def _regex_hits(self, word: str) -> tuple[int, ...]:
@@ -224,7 +221,7 @@ class AnchoredMatcher:
         """
         positions: dict[str, list[int]] = defaultdict(list)
         memo = self._keys_memo
-        if len(memo) > _MEMO_SIZE:
+        if len(memo) > MEMO_SIZE:
             memo.clear()
         # Reading token.lower_, .lemma_ and .norm_ token by token was most of this
         # function's time; the three hashes come as one array, each combination memoised.
@@ -247,7 +244,7 @@ class AnchoredMatcher:
         memo = self._regex_memo
         hits = memo.get(word)
         if hits is None:
-            if len(memo) > _MEMO_SIZE:
+            if len(memo) > MEMO_SIZE:
                 memo.clear()
             hits = memo[word] = self._regex_hits(word)
         return hits

@@ -13,6 +13,7 @@ from spacy.attrs import LEMMA, LOWER
 from spacy.strings import get_string_id
 from spacy.tokens import Doc
 
+from nlp.components import memoised
 from nlp.lexicon import ContextPolicy, GenderedTitles
 from nlp.pipeline import doc_text
 from nlp.recognizers.base import BASE_SCORE, Candidate
@@ -22,7 +23,6 @@ _SELECTING = re.compile(
     r"\b(zoek\w*|gezocht|nodig|wil(?:len)?|liever|aannemen|looking|seeking|need(?:ed)?|want(?:ed)?|hire|hiring|prefer\w*)\b",
     re.IGNORECASE,
 )
-_MEMO_SIZE = 200_000  # words; the memo is refilled cheaply when cleared
 _TITLE_POLICY = ContextPolicy(inclusive=True, negation=True, description=False, justification=[])
 
 
@@ -68,17 +68,12 @@ class GenderedTitleRecognizer:
         Reading each Token's text and testing every word was most of this recognizer's time
         on a vacancy without "(m/v/x)" (issue 7); the words of vacancies recur.
         """
-        memo = self._memo
-        if len(memo) > _MEMO_SIZE:
-            memo.clear()
-        lowers = doc.to_array(LOWER).tolist()
-        titles: list[str | None] = list(map(memo.get, lowers))
-        if None in titles:
-            strings = doc.vocab.strings
-            for i, lower in enumerate(lowers):
-                if titles[i] is None:
-                    titles[i] = memo[lower] = self._title(strings[lower]) or ""
-        return titles  # type: ignore[return-value]  # every None was replaced
+        strings = doc.vocab.strings
+        return memoised(
+            self._memo,
+            doc.to_array(LOWER).tolist(),
+            lambda lower: self._title(strings[lower]) or "",
+        )
 
     def analyze(self, doc: Doc, kind: Kind) -> list[Candidate]:
         """Candidates for gendered titles in vacancies, and in messages that select."""
