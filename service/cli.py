@@ -11,6 +11,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 from nlp.errors import StagecheckError
 from nlp.schema import VERDICT_LABELS_NL, Analysis
+from service.startup import paused_until_started
 
 if TYPE_CHECKING:
     from nlp.analyzer import Analyzer
@@ -99,6 +100,7 @@ def _render(analysis: Analysis, text: str, stream: IO[str], color: bool) -> None
                 stream.write(f"    {step.step}: {step.detail}\n")
 
 
+@paused_until_started()
 def cmd_analyze(args: argparse.Namespace) -> int:
     """stagecheck analyze: one text, from a file or stdin."""
     text = _read_input(args.file)
@@ -123,6 +125,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     return 0
 
 
+@paused_until_started()
 def cmd_screen(args: argparse.Namespace) -> int:
     """stagecheck screen: a JSONL or CSV file in, one analysis per line out."""
     from service.batch import screen_file

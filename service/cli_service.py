@@ -13,6 +13,7 @@ from typing import Any
 
 from service.config import Settings, get_settings
 from service.errors import ServiceConfigError
+from service.startup import paused_until_started
 
 logger = logging.getLogger("stagecheck")
 
@@ -79,6 +80,7 @@ def preflight(settings: Settings) -> None:
         check_artifact(model_path(), lexicon.digest)
 
 
+@paused_until_started()
 def cmd_serve(args: argparse.Namespace) -> int:
     """stagecheck serve: run the API with uvicorn, in this process or in pre-forked workers."""
     import uvicorn

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import gc
 import logging
 from functools import lru_cache
 
 from nlp.analyzer import DEFAULT_MAX_CHARS, Analyzer
 from nlp.lexicon import default_lexicon
+from service.startup import started
 
 logger = logging.getLogger(__name__)
 
@@ -30,7 +30,7 @@ def load_analyzer(rules_only: bool = False, max_chars: int = DEFAULT_MAX_CHARS) 
     # Lexicons, pipelines and model are some 220,000 long-lived objects: every full
     # collection walked them all (about 145 ms, in the API's p95 and p99), although none
     # of them ever becomes garbage. Frozen, the collector skips them (issue 7).
-    gc.freeze()
+    started()
     logger.info(
         "analyzer ready: model_version=%s rules_only=%s", analyzer.model_version, rules_only
     )
