@@ -16,6 +16,7 @@ import nlp.components  # noqa: F401  (registers the factories)
 LANGUAGES = ("nl", "en")
 
 
+_CONFIG = {"nlp": {"tokenizer": {"@tokenizers": "stagecheck.Tokenizer.v1"}}}
 _PIPELINES: dict[str, Language] = {}
 _BUILDING = threading.Lock()
 
@@ -38,7 +39,7 @@ def get_pipeline(lang: str) -> Language:
 
 
 def _build(lang: str) -> Language:
-    pipeline = spacy.blank(lang)
+    pipeline = spacy.blank(lang, config=_CONFIG)
     pipeline.add_pipe("stagecheck_sentencizer")
     pipeline.add_pipe("stagecheck_line_breaks")
     pipeline.add_pipe("stagecheck_lemmatizer")
