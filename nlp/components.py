@@ -6,7 +6,7 @@ from collections.abc import Callable
 from functools import lru_cache
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import TypeVar, cast
+from typing import Protocol, TypeVar, cast
 
 import numpy
 import yaml
@@ -58,14 +58,17 @@ def _lemma_function(lang: str) -> Callable[[str], str]:
     stays; adjective, then verb exceptions; suffix rules that must land on a known lemma
     of that part of speech. `lexicons/<lang>/lemma_overrides.yml` fixes what remains.
     """
-    lookup, known, per_pos = cached(
-        "lemma-tables", f"{lang}:{_lookups_version()}".encode(), lambda: _lemma_tables(lang)
+    tables = cached(
+        "lemma-tables-hashed",
+        f"{lang}:{_lookups_version()}".encode(),
+        lambda: _hashed(_lemma_tables(lang)),
     )
-    overrides = _overrides(lang)
+    return lemmatizer(tables, _overrides(lang))
 
-    def exception(pos: str, lower: str) -> str | None:
-        forms = per_pos[pos][0].get(lower)
-        return str(forms[0]).lower() if forms else None
+
+def lemmatizer(tables: LemmaTables, overrides: dict[str, str]) -> Callable[[str], str]:
+    """The lemma of a lowercase word, from `tables` (see `_lemma_function`), memoised."""
+    lookup, known, per_pos = tables
 
     @lru_cache(maxsize=200_000)
     def lemma(lower: str) -> str:
@@ -73,14 +76,14 @@ def _lemma_function(lang: str) -> Callable[[str], str]:
             return overrides[lower]
         found = lookup.get(get_string_id(lower))
         if found:
-            return found.lower()
-        noun = exception("noun", lower)
+            return found
+        noun = per_pos["noun"][0].get(lower)
         if noun:
             return noun
         if lower in known:
             return lower  # already a lemma: the lookup table has no entries for base forms
         for pos in ("adj", "verb"):
-            form = exception(pos, lower)
+            form = per_pos[pos][0].get(lower)
             if form:
                 return form
         for pos in _POS_ORDER:
@@ -95,18 +98,33 @@ def _lemma_function(lang: str) -> Callable[[str], str]:
     return lemma
 
 
-_Tables = tuple[
-    dict[int, str],
-    set[str],
-    dict[str, tuple[dict[str, list[str]], list[tuple[str, str]], set[str]]],
+class LemmaTable(Protocol):
+    """The lookup table: a lowercase lemma by the hash of an inflected form."""
+
+    def get(self, key: int, /) -> str | None: ...
+
+
+class WordSet(Protocol):
+    """Known lemmas."""
+
+    def __contains__(self, word: object, /) -> bool: ...
+
+
+# The lookup table, the known lemmas, and per part of speech: the first form of each
+# exception, the suffix rules, and the known lemmas of that part of speech.
+LemmaTables = tuple[
+    LemmaTable,
+    WordSet,
+    dict[str, tuple[dict[str, str], list[tuple[str, str]], WordSet]],
 ]
 
 
-def _lemma_tables(lang: str) -> _Tables:
-    """The lookup table, the known lemmas, and per part of speech: exceptions, rules, lemmas.
+def _lemma_tables(lang: str) -> LemmaTables:
+    """spacy-lookups-data's lemma tables for `lang`, as Python dicts and sets.
 
-    About 1 s for Dutch, mostly reading the tables: `_lemma_function` caches the result on
-    disk (nlp/diskcache.py), keyed by the installed spacy-lookups-data.
+    About 1 s for Dutch, mostly reading the tables: `_lemma_function` caches them on disk
+    (nlp/diskcache.py) in the form `_hashed` gives them, keyed by the installed
+    spacy-lookups-data.
     """
     tables = load_lookups(lang, ["lemma_lookup", "lemma_rules", "lemma_exc", "lemma_index"])
     lookup_table = tables.get_table("lemma_lookup")
@@ -114,18 +132,83 @@ def _lemma_tables(lang: str) -> _Tables:
     exceptions = tables.get_table("lemma_exc")
     index = tables.get_table("lemma_index")
     # The table's keys are string hashes (spaCy's Table hashes on the way in and out).
-    lookup = {int(k): str(v) for k, v in lookup_table.items() if isinstance(v, str) and v}
+    lookup = {int(k): str(v).lower() for k, v in lookup_table.items() if isinstance(v, str) and v}
     known: set[str] = {str(v) for v in lookup_table.values() if isinstance(v, str)}
-    per_pos: dict[str, tuple[dict[str, list[str]], list[tuple[str, str]], set[str]]] = {}
+    per_pos: dict[str, tuple[dict[str, str], list[tuple[str, str]], WordSet]] = {}
     for pos in _POS_ORDER:
         words = {str(w) for w in (index.get(pos) or [])}
         known.update(words)
+        first_forms = {
+            str(word): str(forms[0]).lower()
+            for word, forms in (exceptions.get(pos, {}) or {}).items()
+            if forms
+        }
         per_pos[pos] = (
-            dict(exceptions.get(pos, {}) or {}),
+            first_forms,
             [(str(a), str(b)) for a, b in (rules.get(pos, []) or [])],
             words,
         )
     return lookup, known, per_pos
+
+
+def _hashed(tables: LemmaTables) -> LemmaTables:
+    """`tables` with the lookup table and the sets of known lemmas as arrays of hashes."""
+    lookup, known, per_pos = tables
+    assert isinstance(lookup, dict) and isinstance(known, set)
+    hashed_pos: dict[str, tuple[dict[str, str], list[tuple[str, str]], WordSet]] = {}
+    for pos, (first_forms, rules, words) in per_pos.items():
+        assert isinstance(words, set)
+        hashed_pos[pos] = (first_forms, rules, HashedWords(words))
+    return HashedLookup(lookup), HashedWords(known), hashed_pos
+
+
+class HashedWords:
+    """A set of words kept as the sorted array of their spaCy string hashes.
+
+    The Dutch lemma tables held 400,000 Python strings in sets and a dict: 60 MB a process,
+    and 0.2 s of every start to unpickle (issue 7). As arrays they are a few MB, and
+    unpickle in milliseconds. Two words with the same 64-bit hash would be taken for each
+    other; among these few hundred thousand words the chance is about one in 10^9.
+    """
+
+    def __init__(self, words: set[str]) -> None:
+        hashes = numpy.fromiter(map(get_string_id, words), dtype=numpy.uint64, count=len(words))
+        self._hashes = numpy.unique(hashes)
+
+    def __contains__(self, word: object) -> bool:
+        return isinstance(word, str) and _position(self._hashes, get_string_id(word)) >= 0
+
+    def __len__(self) -> int:
+        return len(self._hashes)
+
+
+class HashedLookup:
+    """A lemma by the hash of a word: sorted hashes, and the lemmas in one string."""
+
+    def __init__(self, lemmas: dict[int, str]) -> None:
+        keys = sorted(lemmas)
+        values = [lemmas[key] for key in keys]
+        self._keys = numpy.array(keys, dtype=numpy.uint64)
+        self._text = "".join(values)
+        self._ends = numpy.cumsum([len(value) for value in values], dtype=numpy.int64)
+
+    def get(self, key: int, /) -> str | None:
+        """The lemma stored for `key`, or None."""
+        i = _position(self._keys, key)
+        if i < 0:
+            return None
+        start = int(self._ends[i - 1]) if i else 0
+        return self._text[start : int(self._ends[i])]
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+
+def _position(hashes: numpy.ndarray, key: int) -> int:
+    """Where `key` is in the sorted array `hashes`, or -1."""
+    value = numpy.uint64(key)
+    i = int(numpy.searchsorted(hashes, value))
+    return i if i < len(hashes) and hashes[i] == value else -1
 
 
 def _lookups_version() -> str:

@@ -4,10 +4,11 @@ Starting allocates objects that live as long as the process: modules, lexicons, 
 the model. The collector still ran some 400 collections over them, a third of a second of
 the service's cold start, and found about 4,000 objects to free. So the commands that load
 the analyzer first thing (`serve`, `analyze`, `screen`) run with the collector paused
-(`paused_until_started`) until the process has loaded what it keeps; `started()`, which
+(`paused_until_started`) until the process has loaded what it keeps. `started()`, which
 `load_analyzer` calls, then freezes those objects, which later collections skip and forked
-workers do not copy, and turns the collector back on. This is the order Python's documentation of
-`gc.freeze` gives for a process that forks: disable early, freeze before the fork.
+workers do not copy, and turns the collector back on. This is the order Python's
+documentation of `gc.freeze` gives for a process that forks: disable early, freeze before
+the fork.
 
 The few objects that were garbage at that moment stay frozen with the rest; collecting them
 first would cost a full collection (0.2 s) and leave freed holes in the pages that forked
