@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import lru_cache
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -115,11 +115,17 @@ class WordSet(Protocol):
 LemmaTables = tuple[
     LemmaTable,
     WordSet,
-    dict[str, tuple[dict[str, str], list[tuple[str, str]], WordSet]],
+    Mapping[str, tuple[dict[str, str], list[tuple[str, str]], WordSet]],
+]
+# The same as spacy-lookups-data gives them: Python dicts and sets.
+_PlainTables = tuple[
+    dict[int, str],
+    set[str],
+    dict[str, tuple[dict[str, str], list[tuple[str, str]], set[str]]],
 ]
 
 
-def _lemma_tables(lang: str) -> LemmaTables:
+def _lemma_tables(lang: str) -> _PlainTables:
     """spacy-lookups-data's lemma tables for `lang`, as Python dicts and sets.
 
     About 1 s for Dutch, mostly reading the tables: `_lemma_function` caches them on disk
@@ -134,7 +140,7 @@ def _lemma_tables(lang: str) -> LemmaTables:
     # The table's keys are string hashes (spaCy's Table hashes on the way in and out).
     lookup = {int(k): str(v).lower() for k, v in lookup_table.items() if isinstance(v, str) and v}
     known: set[str] = {str(v) for v in lookup_table.values() if isinstance(v, str)}
-    per_pos: dict[str, tuple[dict[str, str], list[tuple[str, str]], WordSet]] = {}
+    per_pos: dict[str, tuple[dict[str, str], list[tuple[str, str]], set[str]]] = {}
     for pos in _POS_ORDER:
         words = {str(w) for w in (index.get(pos) or [])}
         known.update(words)
@@ -151,14 +157,13 @@ def _lemma_tables(lang: str) -> LemmaTables:
     return lookup, known, per_pos
 
 
-def _hashed(tables: LemmaTables) -> LemmaTables:
+def _hashed(tables: _PlainTables) -> LemmaTables:
     """`tables` with the lookup table and the sets of known lemmas as arrays of hashes."""
     lookup, known, per_pos = tables
-    assert isinstance(lookup, dict) and isinstance(known, set)
-    hashed_pos: dict[str, tuple[dict[str, str], list[tuple[str, str]], WordSet]] = {}
-    for pos, (first_forms, rules, words) in per_pos.items():
-        assert isinstance(words, set)
-        hashed_pos[pos] = (first_forms, rules, HashedWords(words))
+    hashed_pos = {
+        pos: (first_forms, rules, HashedWords(words))
+        for pos, (first_forms, rules, words) in per_pos.items()
+    }
     return HashedLookup(lookup), HashedWords(known), hashed_pos
 
 
