@@ -35,23 +35,23 @@ MB = 1024 * 1024
 # Runs in a fresh interpreter; prints one JSON object with the phases of a cold start.
 # The collector is paused as `stagecheck` pauses it while it loads (service/startup.py).
 _BREAKDOWN = r"""
-import gc, json, resource, sys, time
+import json, resource, sys, time
 t0 = time.perf_counter()
-gc.disable()
-import spacy
-t_spacy = time.perf_counter()
-from models.artifact import load_artifact, model_path
-from models.scorer import ModelScorer
-from nlp.analyzer import Analyzer
-from nlp.lexicon import default_lexicon
-t_imports = time.perf_counter()
-lexicon = default_lexicon()
-t_lexicon = time.perf_counter()
-artifact = load_artifact(model_path(), lexicon.digest)
-t_model = time.perf_counter()
-analyzer = Analyzer(lexicon, scorer=ModelScorer(artifact))
-gc.freeze()
-gc.enable()
+from service.startup import paused_until_started, started
+with paused_until_started():
+    import spacy
+    t_spacy = time.perf_counter()
+    from models.artifact import load_artifact, model_path
+    from models.scorer import ModelScorer
+    from nlp.analyzer import Analyzer
+    from nlp.lexicon import default_lexicon
+    t_imports = time.perf_counter()
+    lexicon = default_lexicon()
+    t_lexicon = time.perf_counter()
+    artifact = load_artifact(model_path(), lexicon.digest)
+    t_model = time.perf_counter()
+    analyzer = Analyzer(lexicon, scorer=ModelScorer(artifact))
+    started()
 t_analyzer = time.perf_counter()
 analysis = analyzer.analyze(sys.argv[1], kind="vacancy")
 analysis.model_dump_json()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from functools import lru_cache
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Protocol, TypeVar, cast
@@ -67,10 +66,12 @@ def _lemma_function(lang: str) -> Callable[[str], str]:
 
 
 def lemmatizer(tables: LemmaTables, overrides: dict[str, str]) -> Callable[[str], str]:
-    """The lemma of a lowercase word, from `tables` (see `_lemma_function`), memoised."""
+    """The lemma of a lowercase word, from `tables` (see `_lemma_function`).
+
+    Not memoised here: the pipeline component memoises the lemma of each word's hash.
+    """
     lookup, known, per_pos = tables
 
-    @lru_cache(maxsize=200_000)
     def lemma(lower: str) -> str:
         if lower in overrides:
             return overrides[lower]

@@ -70,10 +70,10 @@ def cached(name: str, key: bytes, build: Callable[[], T]) -> T:
 
 @contextmanager
 def gc_paused() -> Iterator[None]:
-    """The cyclic garbage collector off for a moment.
+    """The cyclic garbage collector off while long-lived objects are made, then as it was.
 
-    Unpickling a few hundred thousand containers triggers collection after collection that
-    find nothing (halves the lemma tables' 0.33 s); the objects are long-lived anyway.
+    Making many containers that stay (unpickling a cache entry or the model, or a whole
+    start-up: service/startup.py) triggers collection after collection that find nothing.
     """
     was_enabled = gc.isenabled()
     gc.disable()

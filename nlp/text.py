@@ -180,11 +180,6 @@ def language_of(scores: tuple[int, int], default: str = "nl") -> str:
     return default
 
 
-def detect_language(text: str, default: str = "nl") -> str:
-    """`nl` or `en` by function-word counts; Dutch on a tie (most texts are Dutch)."""
-    return language_of(language_scores(text), default)
-
-
 def may_switch(scores: tuple[int, int], document_lang: str) -> bool:
     """Whether any sentence of a text with these counts could switch language: a sentence
     holds no more of the other language's function words than its whole text."""

@@ -21,6 +21,8 @@ import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from nlp.diskcache import gc_paused
+
 _paused = False  # whether paused_until_started turned the collector off
 
 
@@ -31,17 +33,12 @@ def paused_until_started() -> Iterator[None]:
     A process whose collector is already off keeps it as it is.
     """
     global _paused
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    _paused = True
+    _paused = gc.isenabled()
     try:
-        yield
+        with gc_paused():
+            yield
     finally:
-        if _paused:
-            _paused = False
-            gc.enable()
+        _paused = False
 
 
 def started() -> None:

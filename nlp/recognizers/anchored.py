@@ -29,7 +29,7 @@ from spacy.matcher import Matcher
 from spacy.tokens import Doc
 from spacy.vocab import Vocab
 
-from nlp.components import MEMO_SIZE
+from nlp.components import memoised
 
 # The attributes whose literal values can anchor a pattern, and the OP values of a token
 # that must occur exactly once.
@@ -219,35 +219,28 @@ class AnchoredMatcher:
         the rest could neither anchor nor complete a match, and most words of a text are
         such.
         """
-        positions: dict[str, list[int]] = defaultdict(list)
-        memo = self._keys_memo
-        if len(memo) > MEMO_SIZE:
-            memo.clear()
+        strings = doc.vocab.strings
+
+        def usable_keys(ids: tuple[int, int, int]) -> tuple[str, ...]:
+            return tuple(
+                key
+                for key in _keys(strings[ids[0]], strings[ids[1]], strings[ids[2]])
+                if key in self._literal or self._regex_hits_of([key])[0]
+            )
+
         # Reading token.lower_, .lemma_ and .norm_ token by token was most of this
         # function's time; the three hashes come as one array, each combination memoised.
         lowers, lemmas, norms = doc.to_array([LOWER, LEMMA, NORM]).T.tolist()
-        strings = doc.vocab.strings
-        for i, ids in enumerate(zip(lowers, lemmas, norms, strict=True)):
-            keys = memo.get(ids)
-            if keys is None:
-                keys = memo[ids] = tuple(
-                    key
-                    for key in _keys(strings[ids[0]], strings[ids[1]], strings[ids[2]])
-                    if key in self._literal or self._regex_hits_of(key)
-                )
+        ids = list(zip(lowers, lemmas, norms, strict=True))
+        positions: dict[str, list[int]] = defaultdict(list)
+        for i, keys in enumerate(memoised(self._keys_memo, ids, usable_keys)):
             for key in keys:
                 positions[key].append(i)
         return positions
 
-    def _regex_hits_of(self, word: str) -> tuple[int, ...]:
-        """`_regex_hits(word)`, memoised."""
-        memo = self._regex_memo
-        hits = memo.get(word)
-        if hits is None:
-            if len(memo) > MEMO_SIZE:
-                memo.clear()
-            hits = memo[word] = self._regex_hits(word)
-        return hits
+    def _regex_hits_of(self, words: list[str]) -> list[tuple[int, ...]]:
+        """`_regex_hits` of each word, memoised."""
+        return memoised(self._regex_memo, words, self._regex_hits)
 
     def __call__(self, doc: Doc) -> list[tuple[int, int, int]]:
         """Every match in `doc`."""
@@ -261,8 +254,9 @@ class AnchoredMatcher:
         found_by: dict[int, frozenset[str]] = {}  # regex -> the words it finds here
         if self._regexes:
             words_of: dict[int, list[str]] = defaultdict(list)
-            for word in positions:
-                for regex in self._regex_hits_of(word):
+            words = list(positions)
+            for word, hits in zip(words, self._regex_hits_of(words), strict=True):
+                for regex in hits:
                     words_of[regex].append(word)
             found_by = {regex: frozenset(words) for regex, words in words_of.items()}
             for regex in found_by:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from nlp.text import detect_language, html_to_text, neutralise_controls
+from nlp.text import html_to_text, language_of, language_scores, neutralise_controls
 
 
 def test_html_blocks_breaks_bullets_entities_and_scripts() -> None:
@@ -35,5 +35,5 @@ def test_neutralise_controls_keeps_length_and_line_breaks() -> None:
         ("Helaas is de plek al vergeven.", "nl"),
     ],
 )
-def test_detect_language(text: str, lang: str) -> None:
-    assert detect_language(text) == lang
+def test_language_of_function_words(text: str, lang: str) -> None:
+    assert language_of(language_scores(text)) == lang
